@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+import Foundation
+import PackageDescription
+
+/// The package root, so that linker flags can name files in it by absolute path.
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+
+let package = Package(
+  name: "Lockstep",
+  products: [
+    .library(name: "pam_lockstep", type: .dynamic, targets: ["PamLockstep"])
+  ],
+  targets: [
+    .target(
+      name: "CPAM",
+      linkerSettings: [.linkedLibrary("pam")]
+    ),
+    .systemLibrary(
+      name: "COpenSSL",
+      pkgConfig: "libcrypto",
+      providers: [.apt(["libssl-dev"])]
+    ),
+    .target(name: "LockstepCore"),
+    .target(
+      name: "LockstepPlatform",
+      dependencies: ["LockstepCore", "COpenSSL"]
+    ),
+    .target(
+      name: "PamLockstep",
+      dependencies: ["LockstepCore", "LockstepPlatform", "CPAM"],
+      exclude: ["exports.map"],
+      linkerSettings: [
+        .unsafeFlags([
+          "-static-stdlib", "-use-ld=lld",
+          "-Xlinker", "-z", "-Xlinker", "nodelete",
+          "-Xlinker", "--version-script=\(root)/Sources/PamLockstep/exports.map",
+        ])
+      ]
+    ),
+    .testTarget(
+      name: "LockstepCoreTests",
+      dependencies: ["LockstepCore", "LockstepPlatform"]
+    ),
+    .testTarget(
+      name: "PamModuleTests",
+      dependencies: ["LockstepCore", "LockstepPlatform"],
+      exclude: ["Driver"]
+    ),
+  ]
+)

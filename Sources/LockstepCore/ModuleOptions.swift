@@ -1,0 +1,118 @@
+/// Where a code comes from when another module in the stack already asked for a password.
+public enum FirstPassMode: String, Sendable {
+  /// Always prompt (the default).
+  case none
+  /// Try the stacked `PAM_AUTHTOK` as the code if it looks like one; prompt if it does not work.
+  case tryFirstPass = "try_first_pass"
+  /// Use only the stacked `PAM_AUTHTOK`; never prompt.
+  case useFirstPass = "use_first_pass"
+}
+
+/// The module's arguments from its line in `/etc/pam.d`, parsed into one typed value.
+///
+/// Parsing never fails as a whole: every argument that is unknown or has a bad value is
+/// reported in `problems`, and the module refuses to authenticate while there are any,
+/// so that a typo cannot silently weaken a configuration.
+public struct ModuleOptions: Equatable, Sendable {
+  /// The default store directory.
+  public static let defaultStore = "/var/lib/lockstep"
+  /// The default prompt.
+  public static let defaultPrompt = "Verification code: "
+  /// The prompt used with `forward_pass`, where password and code are typed together.
+  public static let defaultForwardPassPrompt = "Password & verification code: "
+
+  /// `store=DIR`: the directory holding the user records.
+  public var store = ModuleOptions.defaultStore
+  /// `nullok`: users with no record are let through by this module (`PAM_IGNORE`).
+  public var nullok = false
+  /// `window=N`: how many time steps before and after the current one are accepted.
+  public var window = 1
+  /// `lookahead=N`: how many HOTP counter values past the expected one are accepted.
+  public var lookahead = 10
+  /// `max_failures=N`: consecutive failures that start a lockout.
+  public var maxFailures = 5
+  /// `lockout=SECONDS`: how long a lockout lasts.
+  public var lockoutSeconds = 900
+  /// `prompt=TEXT`: the prompt; `nil` means the default for the mode.
+  public var prompt: String?
+  /// `echo`: show the code as it is typed.
+  public var echo = false
+  /// `try_first_pass` or `use_first_pass`.
+  public var firstPass = FirstPassMode.none
+  /// `forward_pass`: one prompt for password and code; the password is passed on as `PAM_AUTHTOK`.
+  public var forwardPass = false
+  /// `debug`: log the effective configuration and each decision.
+  public var debug = false
+  /// Arguments that were not understood, one sentence each.
+  public var problems: [String] = []
+
+  /// The defaults.
+  public init() {}
+
+  /// Parses the module's arguments.
+  public init(arguments: [String]) {
+    for argument in arguments {
+      let (name, value) = Self.split(argument)
+      switch (name, value) {
+      case ("nullok", nil): nullok = true
+      case ("echo", nil): echo = true
+      case ("debug", nil): debug = true
+      case ("forward_pass", nil): forwardPass = true
+      case ("try_first_pass", nil), ("use_first_pass", nil):
+        let mode = FirstPassMode(rawValue: name) ?? .none
+        if firstPass != .none && firstPass != mode {
+          problems.append("'try_first_pass' and 'use_first_pass' exclude each other")
+        }
+        firstPass = mode
+      case ("store", let dir?):
+        if dir.hasPrefix("/") && !dir.utf8.contains(0) {
+          store = dir
+        } else {
+          problems.append("'store=' needs an absolute directory path")
+        }
+      case ("prompt", let text?): prompt = text
+      case ("window", let v?): window = number(argument, v, 0...10) ?? window
+      case ("lookahead", let v?): lookahead = number(argument, v, 0...100) ?? lookahead
+      case ("max_failures", let v?): maxFailures = number(argument, v, 1...1000) ?? maxFailures
+      case ("lockout", let v?): lockoutSeconds = number(argument, v, 0...31_536_000) ?? lockoutSeconds
+      default:
+        problems.append("unknown argument '\(Self.printable(argument))'")
+      }
+    }
+    if forwardPass && firstPass != .none {
+      problems.append("'forward_pass' cannot be combined with '\(firstPass.rawValue)'")
+    }
+  }
+
+  /// The prompt to show.
+  public var effectivePrompt: String {
+    prompt ?? (forwardPass ? Self.defaultForwardPassPrompt : Self.defaultPrompt)
+  }
+
+  /// One line describing the configuration, for `debug` logging.
+  public var summary: String {
+    "store=\(store) nullok=\(nullok) window=\(window) lookahead=\(lookahead) "
+      + "max_failures=\(maxFailures) lockout=\(lockoutSeconds) echo=\(echo) "
+      + "first_pass=\(firstPass.rawValue) forward_pass=\(forwardPass) "
+      + "prompt=\"\(Self.printable(effectivePrompt))\""
+  }
+
+  private mutating func number(_ argument: String, _ text: String, _ range: ClosedRange<Int>) -> Int? {
+    guard let n = Int64(asciiString: text), n >= Int64(range.lowerBound), n <= Int64(range.upperBound) else {
+      problems.append(
+        "'\(Self.printable(argument))' needs a whole number from \(range.lowerBound) to \(range.upperBound)")
+      return nil
+    }
+    return Int(n)
+  }
+
+  private static func split(_ argument: String) -> (String, String?) {
+    guard let equals = argument.firstIndex(of: "=") else { return (argument, nil) }
+    return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+  }
+
+  /// `text` with control characters escaped and cut to a sane length, safe for a log line.
+  public static func printable(_ text: String) -> String {
+    LogText.escape(Array(text.utf8))
+  }
+}

@@ -1,0 +1,203 @@
+/// The on-disk text of a user record, version 1.
+///
+/// ```
+/// lockstep-record 1
+/// kind totp
+/// algorithm SHA1
+/// digits 6
+/// period 30
+/// secret JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+/// counter 0
+/// last-step 59017393
+/// offset 0
+/// failures 0
+/// locked-until 0
+/// last-success 1770521790
+/// enrolled 1770520000
+/// backup-iterations 50000
+/// backup-salt 8f0c...
+/// backup-code 3b1e...
+/// ```
+///
+/// The first line names the format and its version; every other line is a key, one space and
+/// a value. `secret`, `kind`, `algorithm` and `digits` are required; the others default to
+/// zero (and `last-step` to none); `backup-code` may repeat, every other key appears at most
+/// once. Blank lines and lines starting with `#` are ignored. Anything else — an unknown key,
+/// a number out of range, a value that does not parse — makes the whole record invalid: the
+/// module fails closed rather than guess.
+public enum RecordFormat {
+  /// The first word of every record.
+  public static let magic = "lockstep-record"
+  /// The version this code reads and writes.
+  public static let version = 1
+  /// The largest record accepted, in bytes.
+  public static let maximumSize = 64 * 1024
+
+  /// Parses a record from its bytes.
+  public static func parse(_ text: UnsafeRawBufferPointer) throws(RecordFormatError) -> UserRecord {
+    guard text.count <= maximumSize else { throw RecordFormatError(line: 0, "the record is too large") }
+    var fields = Fields()
+    var lineNumber = 0
+    var sawHeader = false
+    var start = 0
+    while start < text.count {
+      var end = start
+      while end < text.count && text[end] != UInt8(ascii: "\n") { end += 1 }
+      lineNumber += 1
+      let line = UnsafeRawBufferPointer(rebasing: text[start..<end])
+      start = end + 1
+      if line.isEmpty || line.first == UInt8(ascii: "#") { continue }
+      guard let space = line.firstIndex(of: UInt8(ascii: " ")) else {
+        throw RecordFormatError(line: lineNumber, "expected a key and a value")
+      }
+      let key = String(decoding: line[..<space], as: UTF8.self)
+      let value = UnsafeRawBufferPointer(rebasing: line[(space + 1)...])
+      if !sawHeader {
+        guard key == magic else { throw RecordFormatError(line: lineNumber, "not a lockstep record") }
+        guard let v = Int64(ascii: value), v == Int64(version) else {
+          throw RecordFormatError(line: lineNumber, "unsupported record version")
+        }
+        sawHeader = true
+        continue
+      }
+      try fields.take(key: key, value: value, line: lineNumber)
+    }
+    guard sawHeader else { throw RecordFormatError(line: 0, "the record is empty") }
+    return try fields.record()
+  }
+
+  /// The text of `record`, in secret storage because it contains the key.
+  public static func serialize(_ record: UserRecord) -> SecretBytes {
+    var text: [UInt8] = []
+    text.reserveCapacity(512 + record.backupCodes.hashes.count * 80)
+    func line(_ key: String, _ value: String) {
+      text.append(contentsOf: key.utf8)
+      text.append(UInt8(ascii: " "))
+      text.append(contentsOf: value.utf8)
+      text.append(UInt8(ascii: "\n"))
+    }
+    let p = record.parameters
+    line(magic, String(version))
+    line("kind", p.kind.rawValue)
+    line("algorithm", p.algorithm.rawValue)
+    line("digits", String(p.digits))
+    line("period", String(p.period))
+    text.append(contentsOf: "secret ".utf8)
+    var encoded = Array(record.secret.withUnsafeBytes { Base32.encode($0) }.utf8)
+    text.append(contentsOf: encoded)
+    wipe(&encoded)
+    text.append(UInt8(ascii: "\n"))
+    line("counter", String(record.counter))
+    line("last-step", record.lastStep.map { String($0) } ?? "none")
+    line("offset", String(record.offset))
+    line("failures", String(record.failures))
+    line("locked-until", String(record.lockedUntil))
+    line("last-success", String(record.lastSuccess))
+    line("enrolled", String(record.enrolled))
+    let backup = record.backupCodes
+    if !backup.hashes.isEmpty {
+      line("backup-iterations", String(backup.iterations))
+      line("backup-salt", Hex.encode(backup.salt))
+      for hash in backup.hashes { line("backup-code", Hex.encode(hash)) }
+    }
+    let result = SecretBytes(text)
+    wipe(&text)
+    return result
+  }
+}
+
+/// The fields of a record as they are read, before they are checked as a whole.
+private struct Fields {
+  var kind: TokenKind?
+  var algorithm: OTPAlgorithm?
+  var digits: Int?
+  var period: Int?
+  var secret: SecretBytes?
+  var counter: UInt64?
+  var lastStep: Int64??
+  var offset: Int64?
+  var failures: Int?
+  var lockedUntil: Int64?
+  var lastSuccess: Int64?
+  var enrolled: Int64?
+  var backupIterations: Int?
+  var backupSalt: [UInt8]?
+  var backupCodes: [[UInt8]] = []
+
+  mutating func take(key: String, value: UnsafeRawBufferPointer, line: Int) throws(RecordFormatError) {
+    func once<T>(_ slot: T?, _ parsed: T?) throws(RecordFormatError) -> T {
+      guard slot == nil else { throw RecordFormatError(line: line, "'\(key)' appears twice") }
+      guard let parsed else { throw RecordFormatError(line: line, "invalid value for '\(key)'") }
+      return parsed
+    }
+    func number(_ range: ClosedRange<Int64>) -> Int64? {
+      guard let n = Int64(ascii: value), range.contains(n) else { return nil }
+      return n
+    }
+    let text = { String(decoding: value, as: UTF8.self) }
+    let unixTime: ClosedRange<Int64> = 0...(Int64(1) << 40)
+    switch key {
+    case "kind": kind = try once(kind, TokenKind(rawValue: text()))
+    case "algorithm": algorithm = try once(algorithm, OTPAlgorithm(name: text()))
+    case "digits":
+      digits = try once(
+        digits,
+        number(Int64(TokenParameters.digitRange.lowerBound)...Int64(TokenParameters.digitRange.upperBound)).map(
+          Int.init))
+    case "period":
+      period = try once(
+        period,
+        number(Int64(TokenParameters.periodRange.lowerBound)...Int64(TokenParameters.periodRange.upperBound)).map(
+          Int.init))
+    case "secret":
+      guard secret == nil else { throw RecordFormatError(line: line, "'secret' appears twice") }
+      guard let decoded = Base32.decode(value) else {
+        throw RecordFormatError(line: line, "the secret is not valid base32")
+      }
+      secret = decoded
+    case "counter": counter = try once(counter, UInt64(ascii: value))
+    case "last-step":
+      let parsed: Int64?? = text() == "none" ? .some(nil) : number(0...Int64.max).map { .some($0) }
+      lastStep = try once(lastStep, parsed)
+    case "offset": offset = try once(offset, number(-100_000...100_000))
+    case "failures": failures = try once(failures, number(0...1_000_000).map(Int.init))
+    case "locked-until": lockedUntil = try once(lockedUntil, number(unixTime))
+    case "last-success": lastSuccess = try once(lastSuccess, number(unixTime))
+    case "enrolled": enrolled = try once(enrolled, number(unixTime))
+    case "backup-iterations": backupIterations = try once(backupIterations, number(1...10_000_000).map(Int.init))
+    case "backup-salt":
+      backupSalt = try once(backupSalt, Hex.decode(value).flatMap { $0.count >= 8 && $0.count <= 64 ? $0 : nil })
+    case "backup-code":
+      guard let hash = Hex.decode(value), hash.count == BackupCodeHashes.hashLength else {
+        throw RecordFormatError(line: line, "invalid value for 'backup-code'")
+      }
+      guard backupCodes.count < BackupCodeHashes.maximumCount else {
+        throw RecordFormatError(line: line, "too many backup codes")
+      }
+      backupCodes.append(hash)
+    default:
+      throw RecordFormatError(line: line, "unknown key '\(String(key.prefix(40)))'")
+    }
+  }
+
+  func record() throws(RecordFormatError) -> UserRecord {
+    guard let kind else { throw RecordFormatError(line: 0, "'kind' is missing") }
+    guard let algorithm else { throw RecordFormatError(line: 0, "'algorithm' is missing") }
+    guard let digits else { throw RecordFormatError(line: 0, "'digits' is missing") }
+    guard let secret else { throw RecordFormatError(line: 0, "'secret' is missing") }
+    let backup: BackupCodeHashes
+    if backupCodes.isEmpty {
+      backup = .none
+    } else {
+      guard let backupSalt, let backupIterations else {
+        throw RecordFormatError(line: 0, "backup codes without 'backup-salt' and 'backup-iterations'")
+      }
+      backup = BackupCodeHashes(iterations: backupIterations, salt: backupSalt, hashes: backupCodes)
+    }
+    return UserRecord(
+      parameters: TokenParameters(kind: kind, algorithm: algorithm, digits: digits, period: period ?? 30),
+      secret: secret, counter: counter ?? 0, lastStep: lastStep ?? nil, offset: offset ?? 0,
+      failures: failures ?? 0, lockedUntil: lockedUntil ?? 0, lastSuccess: lastSuccess ?? 0,
+      enrolled: enrolled ?? 0, backupCodes: backup)
+  }
+}

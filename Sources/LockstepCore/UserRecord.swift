@@ -1,0 +1,51 @@
+/// Everything the store keeps about one enrolled user.
+///
+/// The secret never changes after enrollment; the other fields change at logins (the replay
+/// watermark or HOTP counter, failure counters, lockout) or by the administrator.
+public struct UserRecord {
+  /// How codes are computed.
+  public var parameters: TokenParameters
+  /// The shared key, as the authenticator app holds it.
+  public var secret: SecretBytes
+  /// HOTP: the counter value the next code is expected at. Unused for TOTP.
+  public var counter: UInt64
+  /// TOTP: the last time step whose code was accepted; a code at or before it is a replay.
+  public var lastStep: Int64?
+  /// TOTP: how many time steps the user's device is known to run ahead (positive) or behind.
+  public var offset: Int64
+  /// Consecutive failed attempts since the last success or lockout.
+  public var failures: Int
+  /// Unix time until which codes are refused unchecked; 0 when not locked out.
+  public var lockedUntil: Int64
+  /// Unix time of the last accepted code; 0 if none yet.
+  public var lastSuccess: Int64
+  /// Unix time of enrollment.
+  public var enrolled: Int64
+  /// The single-use backup codes, stored as slow salted hashes.
+  public var backupCodes: BackupCodeHashes
+
+  public init(
+    parameters: TokenParameters, secret: SecretBytes, counter: UInt64 = 0, lastStep: Int64? = nil,
+    offset: Int64 = 0, failures: Int = 0, lockedUntil: Int64 = 0, lastSuccess: Int64 = 0,
+    enrolled: Int64 = 0, backupCodes: BackupCodeHashes = .none
+  ) {
+    self.parameters = parameters
+    self.secret = secret
+    self.counter = counter
+    self.lastStep = lastStep
+    self.offset = offset
+    self.failures = failures
+    self.lockedUntil = lockedUntil
+    self.lastSuccess = lastSuccess
+    self.enrolled = enrolled
+    self.backupCodes = backupCodes
+  }
+
+  /// Whether the mutable state (everything but the secret and parameters) is the same.
+  public func hasSameState(as other: UserRecord) -> Bool {
+    counter == other.counter && lastStep == other.lastStep && offset == other.offset
+      && failures == other.failures && lockedUntil == other.lockedUntil
+      && lastSuccess == other.lastSuccess && enrolled == other.enrolled
+      && backupCodes == other.backupCodes
+  }
+}

@@ -1,0 +1,149 @@
+/// How an attempt was accepted.
+public enum AcceptedBy: Equatable, Sendable {
+  /// A one-time code, at this time step (TOTP) or counter value (HOTP).
+  case code(step: Int64)
+  /// A backup code, now consumed; `remaining` are left.
+  case backupCode(remaining: Int)
+}
+
+/// Why an attempt was refused after it was checked.
+public enum RejectionReason: Equatable, Sendable {
+  /// The answer matched no code in the window and no backup code.
+  case wrongCode
+  /// The answer is the code of a time step at or before the last accepted one.
+  case replayedCode(step: Int64)
+}
+
+/// The result of checking one attempt against a record.
+public enum VerificationOutcome: Equatable, Sendable {
+  /// The attempt is good; the record now reflects its use.
+  case accepted(AcceptedBy)
+  /// The attempt is wrong; `failures` is the new count of consecutive failures, and
+  /// `lockedUntil` is set when this failure started a lockout.
+  case rejected(RejectionReason, failures: Int, lockedUntil: Int64?)
+  /// The user is locked out; the attempt was not checked and nothing changed.
+  case lockedOut(until: Int64)
+}
+
+/// Checks attempts against records: the policy at the heart of the module, with no I/O.
+///
+/// The verifier is given the time, so that tests can check every boundary exactly. It returns
+/// the record as it must be stored after the attempt; the caller writes it back while still
+/// holding the user's lock.
+public struct Verifier<Crypto: CryptoProvider> {
+  public let policy: VerificationPolicy
+  public let crypto: Crypto
+
+  public init(policy: VerificationPolicy, crypto: Crypto) {
+    self.policy = policy
+    self.crypto = crypto
+  }
+
+  /// The outcome of `attempt` at `now`, and the record to store (`nil` when nothing changed).
+  public func verify(
+    _ attempt: Attempt, against original: UserRecord, now: Int64
+  )
+    -> (outcome: VerificationOutcome, updated: UserRecord?)
+  {
+    var record = original
+    if record.lockedUntil != 0 {
+      if now < record.lockedUntil { return (.lockedOut(until: record.lockedUntil), nil) }
+      record.lockedUntil = 0
+      record.failures = 0
+    }
+    let result = checkCode(attempt.code, in: record, now: now)
+    if case .match(let step) = result {
+      switch record.parameters.kind {
+      case .totp: record.lastStep = step
+      case .hotp: record.counter = UInt64(step) &+ 1
+      }
+      return (succeed(&record, now: now, by: .code(step: step)), record)
+    }
+    if let index = matchingBackupCode(attempt.backupCode, in: record) {
+      record.backupCodes.hashes.remove(at: index)
+      return (succeed(&record, now: now, by: .backupCode(remaining: record.backupCodes.hashes.count)), record)
+    }
+    let reason: RejectionReason
+    if case .replay(let step) = result { reason = .replayedCode(step: step) } else { reason = .wrongCode }
+    record.failures = record.failures < 1_000_000 ? max(record.failures, 0) + 1 : 1_000_000
+    var lockedUntil: Int64?
+    if policy.lockoutSeconds > 0 && record.failures >= policy.maxFailures {
+      record.lockedUntil = now.saturatingAdd(Int64(policy.lockoutSeconds))
+      lockedUntil = record.lockedUntil
+    }
+    return (.rejected(reason, failures: record.failures, lockedUntil: lockedUntil), record)
+  }
+
+  /// The current TOTP time step for `record` at `now`, including its recorded clock offset.
+  public func currentStep(of record: UserRecord, at now: Int64) -> Int64 {
+    record.parameters.timeStep(at: now).saturatingAdd(record.offset)
+  }
+
+  private func succeed(_ record: inout UserRecord, now: Int64, by method: AcceptedBy) -> VerificationOutcome {
+    record.failures = 0
+    record.lockedUntil = 0
+    record.lastSuccess = max(0, now)
+    return .accepted(method)
+  }
+
+  private enum CodeResult {
+    case match(Int64)
+    case replay(Int64)
+    case none
+  }
+
+  /// Compares `candidate` with the code of every step in the window. All codes in the window
+  /// are computed and compared in constant time, whatever matches, so the time taken does not
+  /// reveal which step matched.
+  private func checkCode(_ candidate: SecretBytes?, in record: UserRecord, now: Int64) -> CodeResult {
+    let p = record.parameters
+    guard let candidate, p.isValid,
+      candidate.withUnsafeBytes({ $0.count == p.digits && $0.allSatisfy(isDigit) })
+    else { return .none }
+    let first: Int64
+    let last: Int64
+    switch p.kind {
+    case .totp:
+      let current = currentStep(of: record, at: now)
+      first = current.saturatingAdd(-Int64(policy.window))
+      last = current.saturatingAdd(Int64(policy.window))
+    case .hotp:
+      first = Int64(clamping: record.counter)
+      last = first.saturatingAdd(Int64(policy.lookahead))
+    }
+    guard first <= last else { return .none }
+    var result = CodeResult.none
+    for step in first...last where step >= 0 {
+      var expected = OneTimePassword.text(
+        secret: record.secret, counter: UInt64(step), algorithm: p.algorithm, digits: p.digits, crypto: crypto)
+      let equal = candidate.withUnsafeBytes { typed in
+        expected.withUnsafeBytes { crypto.constantTimeEqual(typed, $0) }
+      }
+      wipe(&expected)
+      guard equal else { continue }
+      if p.kind == .totp, let last = record.lastStep, step <= last {
+        if case .none = result { result = .replay(step) }
+      } else if case .match = result {
+        continue
+      } else {
+        result = .match(step)
+      }
+    }
+    return result
+  }
+
+  /// The index of the backup code `candidate` matches, if any.
+  private func matchingBackupCode(_ candidate: SecretBytes?, in record: UserRecord) -> Int? {
+    let set = record.backupCodes
+    guard let candidate, !set.hashes.isEmpty,
+      candidate.withUnsafeBytes({ BackupCodeHashes.isWellFormed($0) }),
+      let hash = candidate.withUnsafeBytes({ set.hash(of: $0, crypto: crypto) })
+    else { return nil }
+    var found: Int?
+    for (index, stored) in set.hashes.enumerated() {
+      let equal = hash.withUnsafeBytes { a in stored.withUnsafeBytes { crypto.constantTimeEqual(a, $0) } }
+      if equal && found == nil { found = index }
+    }
+    return found
+  }
+}

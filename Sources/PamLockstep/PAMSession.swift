@@ -1,0 +1,81 @@
+internal import CPAM
+import LockstepCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// One call into the module: the PAM handle and the few things the module asks of it.
+/// Every method turns PAM's C conventions into Swift values; none can trap.
+struct PAMSession {
+  let handle: OpaquePointer
+
+  /// The user being authenticated, from `pam_get_user(3)`, or the PAM code of the failure.
+  func user() -> Result<[UInt8], PAMCode> {
+    var name: UnsafePointer<CChar>?
+    let result = pam_get_user(handle, &name, nil)
+    guard result == PAM_SUCCESS else { return .failure(PAMCode(result)) }
+    guard let name else { return .failure(PAMCode(PAM_USER_UNKNOWN)) }
+    return .success(bytes(of: name, limit: UserName.maximumLength + 1))
+  }
+
+  /// The remote host (`PAM_RHOST`), escaped for logs; `-` when unset.
+  func remoteHost() -> String {
+    guard let host = lockstep_pam_get_string_item(handle, PAM_RHOST) else { return "-" }
+    return LogText.escape(bytes(of: host, limit: LogText.maximumLength + 1))
+  }
+
+  /// The password a previous module in the stack collected (`PAM_AUTHTOK`), if any.
+  func stackedPassword() -> SecretBytes? {
+    guard let token = lockstep_pam_get_string_item(handle, PAM_AUTHTOK) else { return nil }
+    return secret(of: token, limit: Attempt.maximumLength + 1)
+  }
+
+  /// Hands `password` on to the next modules as `PAM_AUTHTOK`.
+  func setStackedPassword(_ password: SecretBytes) -> PAMCode {
+    var terminated = password.withUnsafeBytes { Array($0) + [0] }
+    defer { wipe(&terminated) }
+    let result = terminated.withUnsafeBytes { bytes in
+      pam_set_item(handle, PAM_AUTHTOK, bytes.baseAddress)
+    }
+    return PAMCode(result)
+  }
+
+  /// Asks `prompt` through the conversation; the answer is copied into secret storage (at most
+  /// `Attempt.maximumLength + 1` bytes, enough to tell that it is too long) and the
+  /// conversation's copy is wiped.
+  func ask(_ prompt: String, echo: Bool) -> Result<SecretBytes, PAMCode> {
+    var answer: UnsafeMutablePointer<CChar>?
+    let style = echo ? PAM_PROMPT_ECHO_ON : PAM_PROMPT_ECHO_OFF
+    let result = prompt.withCString { lockstep_pam_ask(handle, style, $0, &answer) }
+    defer { lockstep_pam_release_answer(answer) }
+    guard result == PAM_SUCCESS, let answer else {
+      return .failure(result == PAM_BUF_ERR ? PAMCode(PAM_BUF_ERR) : PAMCode(PAM_CONV_ERR))
+    }
+    return .success(secret(of: answer, limit: Attempt.maximumLength + 1))
+  }
+
+  /// Logs `message` through `pam_syslog(3)`.
+  func log(_ priority: Int32, _ message: String) {
+    message.withCString { lockstep_pam_log(handle, priority, $0) }
+  }
+
+  /// The bytes of a C string, reading no further than `limit` bytes.
+  private func bytes(of string: UnsafePointer<CChar>, limit: Int) -> [UInt8] {
+    let length = strnlen(string, limit)
+    return string.withMemoryRebound(to: UInt8.self, capacity: length) {
+      Array(UnsafeBufferPointer(start: $0, count: length))
+    }
+  }
+
+  /// Like `bytes(of:limit:)`, copied straight into secret storage.
+  private func secret(of string: UnsafePointer<CChar>, limit: Int) -> SecretBytes {
+    SecretBytes(UnsafeRawBufferPointer(start: string, count: strnlen(string, limit)))
+  }
+}
+
+/// A PAM return code.
+struct PAMCode: Error, Equatable {
+  let value: Int32
+  init(_ value: Int32) { self.value = value }
+}
