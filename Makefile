@@ -1,0 +1,63 @@
+# Lockstep: build, test, demo and install.
+#
+#   make          build/pam_lockstep.so and the test driver
+#   make test     every test (installs missing Debian packages first when run as root)
+#   make demo     a real PAM login against the built module in a throwaway directory
+#   make install  the module into the system's PAM directory (honours DESTDIR)
+
+SWIFT       ?= swift
+CC          ?= cc
+BUILD       := build
+MODULE      := $(BUILD)/pam_lockstep.so
+DRIVER      := $(BUILD)/pam-driver
+MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null)
+PAMDIR      ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,/lib/security)
+STOREDIR    ?= /var/lib/lockstep
+
+# Debian packages the build and the tests need.
+BUILD_PACKAGES := libpam0g-dev libssl-dev pkg-config
+TEST_PACKAGES  := pamtester oathtool libfaketime
+
+.PHONY: all deps test-deps test demo install uninstall clean format lint
+
+all: $(MODULE) $(DRIVER)
+
+# Installs what is missing, when we are root on a Debian machine; otherwise says what to install.
+deps:
+	@scripts/install-packages $(BUILD_PACKAGES)
+
+test-deps: deps
+	@scripts/install-packages $(TEST_PACKAGES)
+
+$(MODULE): deps Package.swift $(shell find Sources -type f)
+	$(SWIFT) build -c release --product pam_lockstep
+	@mkdir -p $(BUILD)
+	install -m 0644 "$$($(SWIFT) build -c release --show-bin-path)/libpam_lockstep.so" $@
+
+$(DRIVER): Tests/PamModuleTests/Driver/pam_driver.c deps
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -Wall -Wextra -o $@ $< -lpam -rdynamic
+
+test: test-deps all
+	$(SWIFT) test
+
+demo: test-deps all
+	@scripts/demo
+
+install: $(MODULE)
+	install -d -m 0755 $(DESTDIR)$(PAMDIR)
+	install -m 0644 $(MODULE) $(DESTDIR)$(PAMDIR)/pam_lockstep.so
+	install -d -m 0700 $(DESTDIR)$(STOREDIR)
+
+uninstall:
+	rm -f $(DESTDIR)$(PAMDIR)/pam_lockstep.so
+	@echo "The store $(DESTDIR)$(STOREDIR) is left in place; remove it by hand if you mean to."
+
+format:
+	$(SWIFT) format -i -r Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint -r -s Sources Tests Package.swift
+
+clean:
+	rm -rf $(BUILD) .build

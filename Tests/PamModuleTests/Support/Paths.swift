@@ -1,0 +1,16 @@
+import Foundation
+
+/// Where the things under test are: the module and the driver that `make` builds.
+enum Paths {
+  /// The repository root, found from this file's location.
+  static let root = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+  /// The built module; `make` puts it here.
+  static let module = root + "/build/pam_lockstep.so"
+  /// The C application that drives libpam like sshd or sudo would.
+  static let driver = root + "/build/pam-driver"
+  /// libfaketime, which freezes the clock of the driver process at a chosen time.
+  static let faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+}

@@ -1,0 +1,99 @@
+import Foundation
+import LockstepCore
+import LockstepPlatform
+
+/// A throwaway world for one test: a store directory and a PAM configuration directory in a
+/// fresh temporary directory, removed when the sandbox is released.
+final class Sandbox {
+  /// The temporary directory holding everything else.
+  let root: String
+  /// The store the module is pointed at.
+  var store: String { root + "/store" }
+  /// The directory given to `pam_start_confdir`.
+  var confdir: String { root + "/pam.d" }
+  /// Where the driver writes what the module logs.
+  var syslog: String { root + "/syslog" }
+
+  /// The secret used by `enroll` unless a test gives another.
+  static let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+  /// Creates the directories and a service `lockstep-test` that runs the module with `arguments`
+  /// (a `store=` pointing at this sandbox is added unless the arguments name one).
+  init(arguments: [String] = []) throws {
+    root = FileManager.default.temporaryDirectory.path + "/lockstep-test-" + UUID().uuidString
+    try FileManager.default.createDirectory(
+      atPath: root, withIntermediateDirectories: false,
+      attributes: [.posixPermissions: 0o700])
+    try FileManager.default.createDirectory(
+      atPath: store, withIntermediateDirectories: false,
+      attributes: [.posixPermissions: 0o700])
+    try FileManager.default.createDirectory(atPath: confdir, withIntermediateDirectories: false)
+    // Without an "other" service libpam logs a complaint into every test's syslog.
+    try "auth required pam_deny.so\n".write(toFile: confdir + "/other", atomically: true, encoding: .utf8)
+    try configure(arguments: arguments)
+  }
+
+  deinit { try? FileManager.default.removeItem(atPath: root) }
+
+  /// (Re)writes the `lockstep-test` service with the module and `arguments`.
+  func configure(arguments: [String], service: String = "lockstep-test") throws {
+    let storeArgument = arguments.contains { $0.hasPrefix("store=") } ? [] : ["store=" + store]
+    let line = (["auth", "required", Paths.module] + storeArgument + arguments.map(Self.quoted)).joined(separator: " ")
+    try writeService(service, lines: [line])
+  }
+
+  /// Writes a service file with arbitrary `lines` (for stacks of several modules).
+  func writeService(_ service: String, lines: [String]) throws {
+    try (lines.joined(separator: "\n") + "\n").write(toFile: confdir + "/" + service, atomically: true, encoding: .utf8)
+  }
+
+  /// An argument as libpam reads it: bracketed when it holds spaces.
+  static func quoted(_ argument: String) -> String {
+    argument.contains(" ") ? "[" + argument.replacingOccurrences(of: "]", with: "\\]") + "]" : argument
+  }
+
+  /// Enrolls `user` by writing a record through the store, as the CLI does.
+  @discardableResult
+  func enroll(
+    _ user: String, secret: String = Sandbox.secret, parameters: TokenParameters = .standard,
+    change: (inout UserRecord) -> Void = { _ in }
+  ) throws -> UserRecord {
+    guard let key = Base32.decode(secret), let name = UserName(user) else { throw TestFailure("bad test input") }
+    var record = UserRecord(parameters: parameters, secret: key, enrolled: 1_700_000_000)
+    change(&record)
+    let store = try Store(path: store)
+    let lock = try store.lock(name)
+    try store.write(record, holding: lock)
+    return record
+  }
+
+  /// A stack line that runs after the module and saves the `PAM_AUTHTOK` it is handed (through
+  /// `pam_exec`'s `expose_authtok`) to the file `capturedPasswordPath`; applications cannot
+  /// read that item themselves.
+  func passwordCaptureLine() throws -> String {
+    let script = root + "/capture-authtok"
+    try "#!/bin/sh\nexec tr -d '\\000' > \"$1\"\n".write(toFile: script, atomically: true, encoding: .utf8)
+    try setMode(script, 0o755)
+    return "auth optional pam_exec.so expose_authtok quiet \(script) \(capturedPasswordPath)"
+  }
+
+  /// Where `passwordCaptureLine` saves the password.
+  var capturedPasswordPath: String { root + "/authtok" }
+
+  /// The user's record as the module left it.
+  func record(_ user: String) throws -> UserRecord? {
+    guard let name = UserName(user) else { throw TestFailure("bad user name") }
+    return try Store(path: store).read(name)
+  }
+
+  /// The raw bytes of a file in the store, or nil if it is absent.
+  func storeFile(_ name: String) -> Data? {
+    FileManager.default.contents(atPath: store + "/" + name)
+  }
+
+  /// Lines the module logged so far.
+  func logLines() -> [String] {
+    guard let text = try? String(contentsOfFile: syslog, encoding: .utf8) else { return [] }
+    return text.split(separator: "\n").map(String.init)
+  }
+}
