@@ -9,6 +9,7 @@
  *   info <text> / error <text>
  *   result PAM_SUCCESS
  *   rss_kb <resident set size after warm-up> <resident set size at the end>   (with --cycles)
+ *   host unchanged | host changed: <what>                                   (with --check-host)
  *
  * It also stands in for the system logger: syslog(3) and its fortified variants are defined
  * here, so every line the module logs through pam_syslog lands in the file named by
@@ -17,12 +18,16 @@
 #define _GNU_SOURCE
 #include <security/pam_appl.h>
 
+#include <dirent.h>
+#include <signal.h>
+#include <sys/fsuid.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -162,11 +167,65 @@ static long resident_kb(void) {
   return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/* ---- the host's state, which a module must leave as it found it -------------------------- */
+
+struct host_state {
+  struct sigaction actions[NSIG];
+  mode_t umask;
+  uid_t ruid, euid, suid;
+  gid_t rgid, egid, sgid;
+  int fsuid, fsgid;
+  char fds[1024];
+};
+
+static void capture_host(struct host_state *h) {
+  memset(h, 0, sizeof *h);
+  for (int s = 1; s < NSIG; s++) sigaction(s, NULL, &h->actions[s]);
+  h->umask = umask(022);
+  umask(h->umask);
+  getresuid(&h->ruid, &h->euid, &h->suid);
+  getresgid(&h->rgid, &h->egid, &h->sgid);
+  h->fsuid = setfsuid(-1);
+  h->fsgid = setfsgid(-1);
+  DIR *d = opendir("/proc/self/fd");
+  if (d == NULL) return;
+  struct dirent *e;
+  size_t used = 0;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d)) continue;
+    used += (size_t)snprintf(h->fds + used, sizeof h->fds - used, "%s ", e->d_name);
+    if (used >= sizeof h->fds) break;
+  }
+  closedir(d);
+}
+
+static void compare_host(const struct host_state *a, const struct host_state *b) {
+  int same = 1;
+  for (int s = 1; s < NSIG; s++) {
+    if (a->actions[s].sa_handler != b->actions[s].sa_handler || a->actions[s].sa_flags != b->actions[s].sa_flags) {
+      printf("host changed: handler of signal %d\n", s);
+      same = 0;
+    }
+  }
+  if (a->umask != b->umask) { printf("host changed: umask\n"); same = 0; }
+  if (a->ruid != b->ruid || a->euid != b->euid || a->suid != b->suid || a->fsuid != b->fsuid) {
+    printf("host changed: user ids\n");
+    same = 0;
+  }
+  if (a->rgid != b->rgid || a->egid != b->egid || a->sgid != b->sgid || a->fsgid != b->fsgid) {
+    printf("host changed: group ids\n");
+    same = 0;
+  }
+  if (strcmp(a->fds, b->fds) != 0) { printf("host changed: open descriptors [%s] -> [%s]\n", a->fds, b->fds); same = 0; }
+  if (same) printf("host unchanged\n");
+}
+
 static void usage(void) {
   fprintf(stderr,
           "usage: pam-driver --confdir DIR [--service NAME] [--user NAME | --no-user]\n"
           "       [--answer TEXT | --answer-hex HEX | --answer-repeat COUNT:CHAR]...\n"
-          "       [--rhost HOST] [--no-conv] [--fail-conv] [--cycles N] [--syslog FILE]\n");
+          "       [--rhost HOST] [--no-conv] [--fail-conv] [--cycles N] [--syslog FILE]\n"
+          "       [--check-host] [--ready-fifo PATH --start-fifo PATH]\n");
   exit(2);
 }
 
@@ -174,8 +233,8 @@ static void usage(void) {
 
 int main(int argc, char **argv) {
   const char *confdir = NULL, *service = "lockstep-test", *user = NULL;
-  const char *rhost = NULL;
-  int no_user = 0, no_conv = 0;
+  const char *rhost = NULL, *ready_fifo = NULL, *start_fifo = NULL;
+  int no_user = 0, no_conv = 0, check_host = 0;
   long cycles = 1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -183,6 +242,7 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "--no-user")) no_user = 1;
     else if (!strcmp(a, "--no-conv")) no_conv = 1;
     else if (!strcmp(a, "--fail-conv")) conversation_fails = 1;
+    else if (!strcmp(a, "--check-host")) check_host = 1;
     else if (v == NULL) usage();
     else {
       i++;
@@ -191,6 +251,8 @@ int main(int argc, char **argv) {
       else if (!strcmp(a, "--user")) user = v;
       else if (!strcmp(a, "--rhost")) rhost = v;
       else if (!strcmp(a, "--syslog")) syslog_path = v;
+      else if (!strcmp(a, "--ready-fifo")) ready_fifo = v;
+      else if (!strcmp(a, "--start-fifo")) start_fifo = v;
       else if (!strcmp(a, "--cycles")) cycles = strtol(v, NULL, 10);
       else if (answer_count >= MAX_ANSWERS) usage();
       else if (!strcmp(a, "--answer")) answers[answer_count++] = v;
@@ -201,7 +263,20 @@ int main(int argc, char **argv) {
   }
   if (confdir == NULL || (user == NULL && !no_user) || cycles < 1) usage();
 
+  if (ready_fifo != NULL && start_fifo != NULL) {
+    /* A start line for races: say "ready" with one byte on one FIFO, then wait for end-of-file
+       on the other, which the test gives every waiting driver at once by closing its end. */
+    char byte = 'r';
+    int ready = open(ready_fifo, O_WRONLY | O_CLOEXEC);
+    if (ready < 0 || write(ready, &byte, 1) != 1) return 3;
+    close(ready);
+    int start = open(start_fifo, O_RDONLY | O_CLOEXEC);
+    if (start < 0 || read(start, &byte, 1) != 0) return 3;
+    close(start);
+  }
   struct pam_conv conversation = {converse, NULL};
+  static struct host_state host_before, host_after;
+  if (check_host) capture_host(&host_before);
   long warm_rss = -1;
   for (long cycle = 0; cycle < cycles; cycle++) {
     pam_handle_t *pamh = NULL;
@@ -220,5 +295,9 @@ int main(int argc, char **argv) {
     if (cycle == 999 || (cycles < 1000 && cycle == 0)) warm_rss = resident_kb();
   }
   if (cycles > 1) printf("rss_kb %ld %ld\n", warm_rss, resident_kb());
+  if (check_host) {
+    capture_host(&host_after);
+    compare_host(&host_before, &host_after);
+  }
   return 0;
 }

@@ -20,6 +20,9 @@ final class Sandbox {
   /// Creates the directories and a service `lockstep-test` that runs the module with `arguments`
   /// (a `store=` pointing at this sandbox is added unless the arguments name one).
   init(arguments: [String] = []) throws {
+    for built in [Paths.module, Paths.driver] where !FileManager.default.fileExists(atPath: built) {
+      throw TestFailure("\(built) is missing: run `make test` (or `make` before `swift test`)")
+    }
     root = FileManager.default.temporaryDirectory.path + "/lockstep-test-" + UUID().uuidString
     try FileManager.default.createDirectory(
       atPath: root, withIntermediateDirectories: false,
