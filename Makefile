@@ -17,6 +17,7 @@ STOREDIR    ?= /var/lib/lockstep
 # Debian packages the build and the tests need.
 BUILD_PACKAGES := libpam0g-dev libssl-dev pkg-config
 TEST_PACKAGES  := pamtester oathtool libfaketime
+DEMO_PACKAGES  := pamtester oathtool qrencode
 
 .PHONY: all deps test-deps test demo install uninstall clean format lint
 
@@ -41,7 +42,8 @@ $(DRIVER): Tests/PamModuleTests/Driver/pam_driver.c deps
 test: test-deps all
 	$(SWIFT) test
 
-demo: test-deps all
+demo: deps all
+	@scripts/install-packages $(DEMO_PACKAGES)
 	@scripts/demo
 
 install: $(MODULE)
