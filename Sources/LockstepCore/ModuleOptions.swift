@@ -65,10 +65,10 @@ public struct ModuleOptions: Equatable, Sendable {
         }
         firstPass = mode
       case ("store", let dir?):
-        if dir.hasPrefix("/") && !dir.utf8.contains(0) {
+        if dir.hasPrefix("/") && !dir.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) {
           store = dir
         } else {
-          problems.append("'store=' needs an absolute directory path")
+          problems.append("'store=' needs an absolute directory path without control characters")
         }
       case ("prompt", let text?): prompt = text
       case ("window", let v?): window = number(argument, v, 0...10) ?? window
@@ -91,7 +91,7 @@ public struct ModuleOptions: Equatable, Sendable {
 
   /// One line describing the configuration, for `debug` logging.
   public var summary: String {
-    "store=\(store) nullok=\(nullok) window=\(window) lookahead=\(lookahead) "
+    "store=\(Self.printable(store)) nullok=\(nullok) window=\(window) lookahead=\(lookahead) "
       + "max_failures=\(maxFailures) lockout=\(lockoutSeconds) echo=\(echo) "
       + "first_pass=\(firstPass.rawValue) forward_pass=\(forwardPass) "
       + "prompt=\"\(Self.printable(effectivePrompt))\""

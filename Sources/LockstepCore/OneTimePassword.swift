@@ -1,13 +1,14 @@
 /// The HOTP function of RFC 4226 (TOTP, RFC 6238, is HOTP over the time step).
 public enum OneTimePassword {
-  /// The code for `counter`, as an integer below 10^`digits`.
+  /// The code for `counter`, as an integer below 10^`digits`; `nil` if the HMAC failed, so
+  /// that a failure can never produce a code that matches.
   ///
   /// `digits` must be between 1 and 9 (six to eight are the values in use); the caller
   /// validates it.
   public static func code(
     secret: SecretBytes, counter: UInt64, algorithm: OTPAlgorithm, digits: Int,
     crypto: some CryptoProvider
-  ) -> UInt32 {
+  ) -> UInt32? {
     var message = [UInt8](repeating: 0, count: 8)
     for index in 0..<8 {
       message[index] = UInt8(truncatingIfNeeded: counter >> UInt64(56 - 8 * index))
@@ -16,7 +17,7 @@ public enum OneTimePassword {
       message.withUnsafeBytes { crypto.hmac(algorithm, key: key, message: $0) }
     }
     defer { wipe(&digest) }
-    guard digest.count >= 20, let last = digest.last else { return UInt32.max }
+    guard digest.count == algorithm.digestLength, let last = digest.last else { return nil }
     // Dynamic truncation (RFC 4226 section 5.3).
     let offset = Int(last & 0x0f)
     let binary =
@@ -25,12 +26,13 @@ public enum OneTimePassword {
     return binary % modulus(digits: digits)
   }
 
-  /// The code for `counter` as text, zero-padded to `digits` characters.
+  /// The code for `counter` as text, zero-padded to `digits` characters; `nil` if the HMAC failed.
   public static func text(
     secret: SecretBytes, counter: UInt64, algorithm: OTPAlgorithm, digits: Int,
     crypto: some CryptoProvider
-  ) -> [UInt8] {
-    let value = code(secret: secret, counter: counter, algorithm: algorithm, digits: digits, crypto: crypto)
+  ) -> [UInt8]? {
+    guard let value = code(secret: secret, counter: counter, algorithm: algorithm, digits: digits, crypto: crypto)
+    else { return nil }
     return digitsText(value, width: digits)
   }
 

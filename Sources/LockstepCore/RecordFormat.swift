@@ -135,7 +135,7 @@ private struct Fields {
       return n
     }
     let text = { String(decoding: value, as: UTF8.self) }
-    let unixTime: ClosedRange<Int64> = 0...(Int64(1) << 40)
+    let unixTime: ClosedRange<Int64> = 0...UserRecord.latestTime
     switch key {
     case "kind": kind = try once(kind, TokenKind(rawValue: text()))
     case "algorithm": algorithm = try once(algorithm, OTPAlgorithm(name: text()))
@@ -155,7 +155,8 @@ private struct Fields {
         throw RecordFormatError(line: line, "the secret is not valid base32")
       }
       secret = decoded
-    case "counter": counter = try once(counter, UInt64(ascii: value))
+    case "counter":
+      counter = try once(counter, UInt64(ascii: value).flatMap { $0 <= UserRecord.largestCounter ? $0 : nil })
     case "last-step":
       let parsed: Int64?? = text() == "none" ? .some(nil) : number(0...Int64.max).map { .some($0) }
       lastStep = try once(lastStep, parsed)

@@ -3,6 +3,12 @@
 /// The secret never changes after enrollment; the other fields change at logins (the replay
 /// watermark or HOTP counter, failure counters, lockout) or by the administrator.
 public struct UserRecord {
+  /// The latest Unix time a record holds (about the year 36812); later times are pinned to it.
+  public static let latestTime: Int64 = 1 << 40
+  /// The largest HOTP counter a record holds, far beyond any real use, so that counting on
+  /// from it can never wrap.
+  public static let largestCounter: UInt64 = 1 << 62
+
   /// How codes are computed.
   public var parameters: TokenParameters
   /// The shared key, as the authenticator app holds it.

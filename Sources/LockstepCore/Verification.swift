@@ -68,7 +68,7 @@ public struct Verifier<Crypto: CryptoProvider> {
     record.failures = record.failures < 1_000_000 ? max(record.failures, 0) + 1 : 1_000_000
     var lockedUntil: Int64?
     if policy.lockoutSeconds > 0 && record.failures >= policy.maxFailures {
-      record.lockedUntil = now.saturatingAdd(Int64(policy.lockoutSeconds))
+      record.lockedUntil = min(max(now.saturatingAdd(Int64(policy.lockoutSeconds)), 1), UserRecord.latestTime)
       lockedUntil = record.lockedUntil
     }
     return (.rejected(reason, failures: record.failures, lockedUntil: lockedUntil), record)
@@ -82,7 +82,7 @@ public struct Verifier<Crypto: CryptoProvider> {
   private func succeed(_ record: inout UserRecord, now: Int64, by method: AcceptedBy) -> VerificationOutcome {
     record.failures = 0
     record.lockedUntil = 0
-    record.lastSuccess = max(0, now)
+    record.lastSuccess = min(max(0, now), UserRecord.latestTime)
     return .accepted(method)
   }
 
@@ -109,13 +109,15 @@ public struct Verifier<Crypto: CryptoProvider> {
       last = current.saturatingAdd(Int64(policy.window))
     case .hotp:
       first = Int64(clamping: record.counter)
-      last = first.saturatingAdd(Int64(policy.lookahead))
+      last = min(first.saturatingAdd(Int64(policy.lookahead)), Int64(UserRecord.largestCounter) - 1)
     }
     guard first <= last else { return .none }
     var result = CodeResult.none
     for step in first...last where step >= 0 {
-      var expected = OneTimePassword.text(
-        secret: record.secret, counter: UInt64(step), algorithm: p.algorithm, digits: p.digits, crypto: crypto)
+      guard
+        var expected = OneTimePassword.text(
+          secret: record.secret, counter: UInt64(step), algorithm: p.algorithm, digits: p.digits, crypto: crypto)
+      else { continue }
       let equal = candidate.withUnsafeBytes { typed in
         expected.withUnsafeBytes { crypto.constantTimeEqual(typed, $0) }
       }

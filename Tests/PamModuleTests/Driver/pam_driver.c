@@ -264,14 +264,16 @@ int main(int argc, char **argv) {
   if (confdir == NULL || (user == NULL && !no_user) || cycles < 1) usage();
 
   if (ready_fifo != NULL && start_fifo != NULL) {
-    /* A start line for races: say "ready" with one byte on one FIFO, then wait for end-of-file
-       on the other, which the test gives every waiting driver at once by closing its end. */
+    /* A start line for races. Open the start FIFO first (the test holds it open, so this does
+       not block), then say "ready" with one byte on the other FIFO, then wait for end-of-file
+       on the start FIFO, which the test gives every waiting driver at once by closing its end
+       after it has heard from all of them. */
     char byte = 'r';
-    int ready = open(ready_fifo, O_WRONLY | O_CLOEXEC);
-    if (ready < 0 || write(ready, &byte, 1) != 1) return 3;
-    close(ready);
     int start = open(start_fifo, O_RDONLY | O_CLOEXEC);
-    if (start < 0 || read(start, &byte, 1) != 0) return 3;
+    int ready = open(ready_fifo, O_WRONLY | O_CLOEXEC);
+    if (start < 0 || ready < 0 || write(ready, &byte, 1) != 1) return 3;
+    close(ready);
+    if (read(start, &byte, 1) != 0) return 3;
     close(start);
   }
   struct pam_conv conversation = {converse, NULL};

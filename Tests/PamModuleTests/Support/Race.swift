@@ -30,7 +30,13 @@ extension Sandbox {
     }
     var byte: UInt8 = 0
     for _ in 0..<count {
-      guard read(readyFD, &byte, 1) == 1 else { throw TestFailure("a driver did not report ready") }
+      // A watchdog, not a timing assumption: a driver that died before reporting would
+      // otherwise leave this test waiting forever.
+      var waiting = pollfd(fd: readyFD, events: Int16(POLLIN), revents: 0)
+      guard poll(&waiting, 1, 60_000) == 1, read(readyFD, &byte, 1) == 1 else {
+        processes.forEach { $0.0.terminate() }
+        throw TestFailure("a driver did not report ready within a minute")
+      }
     }
     close(startFD)
     return processes.map { process, pipe in

@@ -1,0 +1,198 @@
+import LockstepCore
+import Testing
+
+@Suite("ModuleOptions")
+struct ModuleOptionsTests {
+  @Test("no arguments give the documented defaults")
+  func defaults() {
+    for options in [ModuleOptions(), ModuleOptions(arguments: [])] {
+      #expect(options.store == "/var/lib/lockstep")
+      #expect(!options.nullok)
+      #expect(options.window == 1)
+      #expect(options.lookahead == 10)
+      #expect(options.maxFailures == 5)
+      #expect(options.lockoutSeconds == 900)
+      #expect(options.prompt == nil)
+      #expect(options.effectivePrompt == "Verification code: ")
+      #expect(!options.echo)
+      #expect(options.firstPass == .none)
+      #expect(!options.forwardPass)
+      #expect(!options.debug)
+      #expect(options.problems.isEmpty)
+    }
+  }
+
+  @Test("every known argument sets its option")
+  func knownArguments() {
+    let options = ModuleOptions(arguments: [
+      "store=/srv/otp", "nullok", "window=3", "lookahead=20", "max_failures=7", "lockout=60", "prompt=OTP: ",
+      "echo", "try_first_pass", "debug",
+    ])
+    #expect(options.problems == [])
+    #expect(options.store == "/srv/otp")
+    #expect(options.nullok)
+    #expect(options.window == 3)
+    #expect(options.lookahead == 20)
+    #expect(options.maxFailures == 7)
+    #expect(options.lockoutSeconds == 60)
+    #expect(options.prompt == "OTP: ")
+    #expect(options.effectivePrompt == "OTP: ")
+    #expect(options.echo)
+    #expect(options.firstPass == .tryFirstPass)
+    #expect(!options.forwardPass)
+    #expect(options.debug)
+  }
+
+  @Test("use_first_pass and forward_pass")
+  func firstPassModes() {
+    let use = ModuleOptions(arguments: ["use_first_pass"])
+    #expect(use.firstPass == .useFirstPass)
+    #expect(use.problems.isEmpty)
+    let forward = ModuleOptions(arguments: ["forward_pass"])
+    #expect(forward.forwardPass)
+    #expect(forward.problems.isEmpty)
+    #expect(forward.effectivePrompt == "Password & verification code: ")
+    let forwardWithPrompt = ModuleOptions(arguments: ["forward_pass", "prompt=Both: "])
+    #expect(forwardWithPrompt.effectivePrompt == "Both: ")
+    let twice = ModuleOptions(arguments: ["try_first_pass", "try_first_pass"])
+    #expect(twice.firstPass == .tryFirstPass)
+    #expect(twice.problems.isEmpty)
+  }
+
+  @Test(
+    "range limits are inclusive",
+    arguments: [
+      ("window=0", 0), ("window=10", 10), ("lookahead=0", 0), ("lookahead=100", 100), ("max_failures=1", 1),
+      ("max_failures=1000", 1000), ("lockout=0", 0), ("lockout=31536000", 31_536_000),
+    ])
+  func rangeLimits(argument: String, expected: Int) {
+    let options = ModuleOptions(arguments: [argument])
+    #expect(options.problems.isEmpty)
+    let value: Int
+    switch argument.prefix(while: { $0 != "=" }) {
+    case "window": value = options.window
+    case "lookahead": value = options.lookahead
+    case "max_failures": value = options.maxFailures
+    default: value = options.lockoutSeconds
+    }
+    #expect(value == expected)
+  }
+
+  @Test("a prompt keeps spaces and equals signs after the first")
+  func promptWithEquals() {
+    let options = ModuleOptions(arguments: ["prompt=Code = ?"])
+    #expect(options.prompt == "Code = ?")
+    #expect(options.effectivePrompt == "Code = ?")
+    #expect(options.problems.isEmpty)
+    #expect(ModuleOptions(arguments: ["prompt=a=b=c"]).prompt == "a=b=c")
+  }
+
+  @Test(
+    "unknown arguments are reported",
+    arguments: ["nulok", "window", "nullok=1", "debug=yes", "Window=2", "", "=", "prompt", "store", "--debug"])
+  func unknownArgument(argument: String) {
+    let options = ModuleOptions(arguments: [argument])
+    #expect(options.problems.count == 1)
+  }
+
+  @Test("the problem for an unknown argument names it")
+  func unknownArgumentNamed() {
+    let options = ModuleOptions(arguments: ["nulok"])
+    #expect(options.problems.count == 1)
+    #expect(options.problems.first?.contains("nulok") == true)
+    #expect(!options.nullok)
+  }
+
+  @Test(
+    "bad numbers are reported and leave the default",
+    arguments: [
+      "window=-1", "window=11", "window=abc", "window=", "window= 1", "window=1 ", "window=+1", "window=1.5",
+      "window=0x1", "window=99999999999999999999", "lookahead=101", "lookahead=-1", "max_failures=0",
+      "max_failures=1001", "lockout=99999999999", "lockout=-1", "lockout=31536001", "lockout=15m",
+    ])
+  func badNumbers(argument: String) {
+    let options = ModuleOptions(arguments: [argument])
+    #expect(options.problems.count == 1)
+    let defaults = ModuleOptions()
+    #expect(options.window == defaults.window)
+    #expect(options.lookahead == defaults.lookahead)
+    #expect(options.maxFailures == defaults.maxFailures)
+    #expect(options.lockoutSeconds == defaults.lockoutSeconds)
+  }
+
+  @Test(
+    "store must be an absolute path", arguments: ["store=var/lib/lockstep", "store=", "store=./otp", "store=~/otp"])
+  func relativeStore(argument: String) {
+    let options = ModuleOptions(arguments: [argument])
+    #expect(options.problems.count == 1)
+    #expect(options.store == "/var/lib/lockstep")
+  }
+
+  @Test("try_first_pass and use_first_pass exclude each other, in either order")
+  func firstPassConflict() {
+    #expect(ModuleOptions(arguments: ["try_first_pass", "use_first_pass"]).problems.count == 1)
+    #expect(ModuleOptions(arguments: ["use_first_pass", "try_first_pass"]).problems.count == 1)
+  }
+
+  @Test(
+    "forward_pass excludes try_first_pass and use_first_pass",
+    arguments: [
+      ["forward_pass", "try_first_pass"], ["try_first_pass", "forward_pass"], ["forward_pass", "use_first_pass"],
+    ])
+  func forwardPassConflict(arguments: [String]) {
+    #expect(ModuleOptions(arguments: arguments).problems.count == 1)
+  }
+
+  @Test("every bad argument is reported, not only the first")
+  func allProblemsReported() {
+    let options = ModuleOptions(arguments: ["window=x", "bogus", "store=rel", "max_failures=0", "nullok"])
+    #expect(options.problems.count == 4)
+    #expect(options.nullok)
+  }
+
+  @Test("problems escape control characters in arguments")
+  func problemsEscaped() {
+    let options = ModuleOptions(arguments: ["bad\narg\u{1b}[31m", "window=\n"])
+    #expect(options.problems.count == 2)
+    for problem in options.problems {
+      #expect(!problem.utf8.contains { $0 < 0x20 || $0 == 0x7f }, "\(problem.debugDescription)")
+    }
+  }
+
+  @Test("the summary states the options and nothing else")
+  func summary() {
+    let options = ModuleOptions(arguments: [
+      "store=/srv/otp", "window=2", "prompt=Code = ?", "secret=hunter2", "try_first_pass", "debug",
+    ])
+    let summary = options.summary
+    #expect(
+      summary
+        == "store=/srv/otp nullok=false window=2 lookahead=10 max_failures=5 lockout=900 echo=false "
+        + "first_pass=try_first_pass forward_pass=false prompt=\"Code = ?\"")
+    #expect(!summary.contains("hunter2"))
+  }
+
+  @Test("the summary escapes control characters in the prompt")
+  func summaryEscapesPrompt() {
+    let summary = ModuleOptions(arguments: ["prompt=Code\n\u{1b}[2J:"]).summary
+    #expect(summary.hasSuffix("prompt=\"Code\\x0a\\x1b[2J:\""))
+    #expect(!summary.utf8.contains { $0 < 0x20 || $0 == 0x7f })
+  }
+
+  @Test("the summary is one printable line whatever the store path holds")
+  func summaryEscapesStore() {
+    let options = ModuleOptions(arguments: ["store=/srv/otp\nforged log line\u{1b}[2J"])
+    let summary = options.summary
+    #expect(!summary.utf8.contains { $0 < 0x20 || $0 == 0x7f }, "\(summary.debugDescription)")
+  }
+
+  @Test("the verification policy takes its limits from the options")
+  func policyFromOptions() {
+    let options = ModuleOptions(arguments: ["window=4", "lookahead=33", "max_failures=9", "lockout=120"])
+    #expect(
+      VerificationPolicy(options)
+        == VerificationPolicy(window: 4, lookahead: 33, maxFailures: 9, lockoutSeconds: 120))
+    #expect(VerificationPolicy(ModuleOptions()) == VerificationPolicy())
+    #expect(VerificationPolicy() == VerificationPolicy(window: 1, lookahead: 10, maxFailures: 5, lockoutSeconds: 900))
+  }
+}
