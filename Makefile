@@ -13,6 +13,7 @@ DRIVER      := $(BUILD)/pam-driver
 MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMDIR      ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,/lib/security)
 STOREDIR    ?= /var/lib/lockstep
+MANDIR      ?= /usr/local/share/man
 
 # Debian packages the build and the tests need.
 BUILD_PACKAGES := libpam0g-dev libssl-dev pkg-config
@@ -48,11 +49,13 @@ demo: deps all
 
 install: $(MODULE)
 	install -d -m 0755 $(DESTDIR)$(PAMDIR)
-	install -m 0644 $(MODULE) $(DESTDIR)$(PAMDIR)/pam_lockstep.so
+	install -m 0644 -s --strip-program=strip $(MODULE) $(DESTDIR)$(PAMDIR)/pam_lockstep.so
 	install -d -m 0700 $(DESTDIR)$(STOREDIR)
+	install -d -m 0755 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 man/pam_lockstep.8 $(DESTDIR)$(MANDIR)/man8/pam_lockstep.8
 
 uninstall:
-	rm -f $(DESTDIR)$(PAMDIR)/pam_lockstep.so
+	rm -f $(DESTDIR)$(PAMDIR)/pam_lockstep.so $(DESTDIR)$(MANDIR)/man8/pam_lockstep.8
 	@echo "The store $(DESTDIR)$(STOREDIR) is left in place; remove it by hand if you mean to."
 
 format:
