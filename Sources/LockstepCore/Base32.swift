@@ -12,7 +12,15 @@ public enum Base32 {
   /// Encodes `bytes` without padding, in upper case.
   public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
     var output: [UInt8] = []
-    output.reserveCapacity((bytes.count * 8 + 4) / 5)
+    encode(bytes, appendingTo: &output)
+    defer { wipe(&output) }
+    return String(decoding: output, as: UTF8.self)
+  }
+
+  /// Appends the encoding of `bytes` to `output`, so that a caller holding a secret can keep
+  /// its text in storage it wipes (a `String` cannot be wiped).
+  public static func encode<C: Collection>(_ bytes: C, appendingTo output: inout [UInt8]) where C.Element == UInt8 {
+    output.reserveCapacity(output.count + (bytes.count * 8 + 4) / 5)
     var buffer: UInt32 = 0
     var bits = 0
     for byte in bytes {
@@ -22,12 +30,12 @@ public enum Base32 {
         bits -= 5
         output.append(alphabet[Int((buffer >> UInt32(bits)) & 31)])
       }
+      buffer &= (1 << UInt32(bits)) - 1
     }
     if bits > 0 {
       output.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)])
     }
-    defer { wipe(&output) }
-    return String(decoding: output, as: UTF8.self)
+    buffer = 0
   }
 
   /// Decodes base32 text; `nil` when it is not valid base32 or decodes to nothing.

@@ -83,9 +83,7 @@ public enum RecordFormat {
     line("digits", String(p.digits))
     line("period", String(p.period))
     text.append(contentsOf: "secret ".utf8)
-    var encoded = Array(record.secret.withUnsafeBytes { Base32.encode($0) }.utf8)
-    text.append(contentsOf: encoded)
-    wipe(&encoded)
+    record.secret.withUnsafeBytes { Base32.encode($0, appendingTo: &text) }
     text.append(UInt8(ascii: "\n"))
     line("counter", String(record.counter))
     line("last-step", record.lastStep.map { String($0) } ?? "none")

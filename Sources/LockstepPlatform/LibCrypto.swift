@@ -24,6 +24,7 @@ public struct LibCrypto: CryptoProvider {
         md, key.baseAddress, Int32(clamping: key.count), message.baseAddress?.assumingMemoryBound(to: UInt8.self),
         message.count, out.baseAddress, &length) != nil
     }
+    defer { wipe(&digest) }
     guard ok, Int(length) == algorithm.digestLength else { return [] }
     return Array(digest.prefix(Int(length)))
   }
