@@ -21,6 +21,28 @@ import Testing
     #expect(!needed.contains { $0.contains("swift") || $0.contains("Foundation") || $0.contains("dispatch") })
   }
 
+  @Test func hasNoRunPathToSearchForLibraries() throws {
+    // A RUNPATH such as $ORIGIN would make the loader look for libcrypto and libpam beside
+    // the module, in the PAM directory, before the system's library directories.
+    let dynamic = try runCommand("/usr/bin/readelf", ["-d", Paths.module])
+    #expect(!dynamic.output.contains("RUNPATH"))
+    #expect(!dynamic.output.contains("RPATH"))
+  }
+
+  @Test func valgrindFindsNoMemoryErrorsOrLeaksOverManyCycles() throws {
+    let sandbox = try Sandbox(arguments: ["lockout=0"])
+    try sandbox.enroll("alice")
+    let run = try runCommand(
+      "/usr/bin/valgrind",
+      [
+        "--leak-check=full", "--errors-for-leak-kinds=definite", "--error-exitcode=99", Paths.driver,
+        "--confdir", sandbox.confdir, "--user", "alice", "--answer", "000000", "--cycles", "300", "--syslog", "/dev/null",
+      ])
+    #expect(run.status == 0, "\(run.error.suffix(3000))")
+    #expect(run.error.contains("ERROR SUMMARY: 0 errors"))
+    #expect(run.error.contains("definitely lost: 0 bytes") || run.error.contains("no leaks are possible"))
+  }
+
   @Test func memoryStaysFlatOverTwentyThousandCycles() throws {
     // lockout=0 keeps every cycle on the full path: read, lock, verify, durable write.
     let sandbox = try Sandbox(arguments: ["lockout=0"])
