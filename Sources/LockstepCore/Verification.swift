@@ -12,13 +12,17 @@ public enum RejectionReason: Equatable, Sendable {
   case wrongCode
   /// The answer is the code of a time step at or before the last accepted one.
   case replayedCode(step: Int64)
+  /// The answer has neither the shape of a code nor of a backup code (a password typed at the
+  /// code prompt, an empty line, letters): it cannot match, so it is refused without being
+  /// counted as a failure and without a write.
+  case notACode
 }
 
 /// The result of checking one attempt against a record.
 public enum VerificationOutcome: Equatable, Sendable {
   /// The attempt is good; the record now reflects its use.
   case accepted(AcceptedBy)
-  /// The attempt is wrong; `failures` is the new count of consecutive failures, and
+  /// The attempt is wrong; `failures` is the count of consecutive failures after it, and
   /// `lockedUntil` is set when this failure started a lockout.
   case rejected(RejectionReason, failures: Int, lockedUntil: Int64?)
   /// The user is locked out; the attempt was not checked and nothing changed.
@@ -50,6 +54,9 @@ public struct Verifier<Crypto: CryptoProvider> {
       if now < record.lockedUntil { return (.lockedOut(until: record.lockedUntil), nil) }
       record.lockedUntil = 0
       record.failures = 0
+    }
+    guard attempt.couldBeCode(digits: record.parameters.digits) else {
+      return (.rejected(.notACode, failures: record.failures, lockedUntil: nil), nil)
     }
     let result = checkCode(attempt.code, in: record, now: now)
     if case .match(let step) = result {

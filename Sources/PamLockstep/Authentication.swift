@@ -143,6 +143,9 @@ struct Authentication {
       switch reason {
       case .wrongCode: what = "wrong verification code"
       case .replayedCode(let step): what = "replayed verification code (time step \(step) was already used)"
+      case .notACode:
+        log(LOG_NOTICE, "refused: the answer is not a code (not counted as a failure)", user: name)
+        return PAMCode(PAM_AUTH_ERR)
       }
       log(LOG_NOTICE, "refused: \(what); failure \(failures) of \(options.maxFailures)", user: name)
       if let lockedUntil {
