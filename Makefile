@@ -1,6 +1,6 @@
 # Lockstep: build, test, demo and install.
 #
-#   make          build/pam_lockstep.so and the test driver
+#   make          build/pam_lockstep.so, build/lockstep (the CLI) and the test driver
 #   make test     every test (installs missing Debian packages first when run as root)
 #   make demo     a real PAM login against the built module in a throwaway directory
 #   make install  the module into the system's PAM directory (honours DESTDIR)
@@ -9,20 +9,22 @@ SWIFT       ?= swift
 CC          ?= cc
 BUILD       := build
 MODULE      := $(BUILD)/pam_lockstep.so
+CLI         := $(BUILD)/lockstep
 DRIVER      := $(BUILD)/pam-driver
 MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMDIR      ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,/lib/security)
 STOREDIR    ?= /var/lib/lockstep
+BINDIR      ?= /usr/local/sbin
 MANDIR      ?= /usr/local/share/man
 
 # Debian packages the build and the tests need.
-BUILD_PACKAGES := libpam0g-dev libssl-dev pkg-config
-TEST_PACKAGES  := pamtester oathtool libfaketime
-DEMO_PACKAGES  := pamtester oathtool qrencode
+BUILD_PACKAGES := libpam0g-dev libssl-dev libqrencode-dev pkg-config
+TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-google-authenticator
+DEMO_PACKAGES  := pamtester oathtool
 
 .PHONY: all deps test-deps test demo install uninstall clean format lint
 
-all: $(MODULE) $(DRIVER)
+all: $(MODULE) $(CLI) $(DRIVER)
 
 # Installs what is missing, when we are root on a Debian machine; otherwise says what to install.
 deps:
@@ -32,9 +34,14 @@ test-deps: deps
 	@scripts/install-packages $(TEST_PACKAGES)
 
 $(MODULE): deps Package.swift $(shell find Sources -type f)
-	$(SWIFT) build -c release --product pam_lockstep
+	$(SWIFT) build -c release --product pam_lockstep --disable-local-rpath
 	@mkdir -p $(BUILD)
 	install -m 0644 "$$($(SWIFT) build -c release --show-bin-path)/libpam_lockstep.so" $@
+
+$(CLI): deps Package.swift $(shell find Sources -type f)
+	$(SWIFT) build -c release --product lockstep
+	@mkdir -p $(BUILD)
+	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/lockstep" $@
 
 $(DRIVER): Tests/PamModuleTests/Driver/pam_driver.c deps
 	@mkdir -p $(BUILD)
@@ -47,7 +54,9 @@ demo: deps all
 	@scripts/install-packages $(DEMO_PACKAGES)
 	@scripts/demo
 
-install: $(MODULE)
+install: $(MODULE) $(CLI)
+	install -d -m 0755 $(DESTDIR)$(BINDIR)
+	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/lockstep
 	install -d -m 0755 $(DESTDIR)$(PAMDIR)
 	install -m 0644 -s --strip-program=strip $(MODULE) $(DESTDIR)$(PAMDIR)/pam_lockstep.so
 	install -d -m 0700 $(DESTDIR)$(STOREDIR)
@@ -55,7 +64,7 @@ install: $(MODULE)
 	install -m 0644 man/pam_lockstep.8 $(DESTDIR)$(MANDIR)/man8/pam_lockstep.8
 
 uninstall:
-	rm -f $(DESTDIR)$(PAMDIR)/pam_lockstep.so $(DESTDIR)$(MANDIR)/man8/pam_lockstep.8
+	rm -f $(DESTDIR)$(PAMDIR)/pam_lockstep.so $(DESTDIR)$(MANDIR)/man8/pam_lockstep.8 $(DESTDIR)$(BINDIR)/lockstep
 	@echo "The store $(DESTDIR)$(STOREDIR) is left in place; remove it by hand if you mean to."
 
 format:

@@ -8,7 +8,11 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
 let package = Package(
   name: "Lockstep",
   products: [
-    .library(name: "pam_lockstep", type: .dynamic, targets: ["PamLockstep"])
+    .library(name: "pam_lockstep", type: .dynamic, targets: ["PamLockstep"]),
+    .executable(name: "lockstep", targets: ["lockstep"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
   ],
   targets: [
     .target(
@@ -37,6 +41,19 @@ let package = Package(
         ])
       ]
     ),
+    .systemLibrary(
+      name: "CQRencode",
+      pkgConfig: "libqrencode",
+      providers: [.apt(["libqrencode-dev"])]
+    ),
+    .systemLibrary(name: "CTimex"),
+    .executableTarget(
+      name: "lockstep",
+      dependencies: [
+        "LockstepCore", "LockstepPlatform", "CQRencode", "CTimex",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
     .testTarget(
       name: "LockstepCoreTests",
       dependencies: ["LockstepCore", "LockstepPlatform"]
@@ -45,6 +62,10 @@ let package = Package(
       name: "PamModuleTests",
       dependencies: ["LockstepCore", "LockstepPlatform"],
       exclude: ["Driver"]
+    ),
+    .testTarget(
+      name: "LockstepCLITests",
+      dependencies: ["lockstep"]
     ),
   ]
 )

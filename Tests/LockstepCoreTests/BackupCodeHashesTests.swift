@@ -95,10 +95,17 @@ struct BackupCodeHashesTests {
   func wrongBackupCode() throws {
     let codes = [utf8("11111111"), utf8("22222222")]
     let original = try record(withBackupCodes: codes)
-    for wrong in ["11111112", "33333333", "1111111", "111111111"] {
+    for wrong in ["11111112", "33333333"] {
       let (outcome, updated) = verifier().verify(typed(wrong), against: original, now: 157)
       #expect(outcome == .rejected(.wrongCode, failures: 1, lockedUntil: nil), "\(wrong)")
       #expect(updated?.backupCodes.hashes.count == 2)
+    }
+    // Seven or nine digits can be neither a code of this record nor a backup code: refused
+    // without being counted.
+    for wrong in ["1111111", "111111111"] {
+      let (outcome, updated) = verifier().verify(typed(wrong), against: original, now: 157)
+      #expect(outcome == .rejected(.notACode, failures: 0, lockedUntil: nil), "\(wrong)")
+      #expect(updated == nil)
     }
   }
 

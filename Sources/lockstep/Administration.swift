@@ -1,0 +1,104 @@
+import ArgumentParser
+import LockstepCore
+import LockstepPlatform
+
+/// `lockstep revoke USER`: removes an enrollment.
+struct Revoke: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Remove a user's enrollment: the secret and backup codes stop working at once.",
+    discussion: """
+      The record is removed while holding the user's lock, so a login in progress finishes \
+      first. An unreadable record is removed only with --force; an unsafe one (a link, a file \
+      owned by someone else) never is.
+      """)
+
+  @OptionGroup var storeOptions: StoreOptions
+  @OptionGroup var userArgument: UserArgument
+
+  @Flag(name: .long, help: "Remove the record even if it cannot be parsed.")
+  var force = false
+
+  func run() throws {
+    let store = try storeOptions.open()
+    let user = try userArgument.name()
+    // Checked before the lock (so that a user who is not enrolled gets no lock file) and again
+    // while holding it.
+    try checkRemovable(user, in: store)
+    let held: UserLock
+    do { held = try store.lock(user) } catch { throw Failure.store(error) }
+    try checkRemovable(user, in: store)
+    do { try store.remove(holding: held) } catch { throw Failure.store(error) }
+    print("Revoked \(user)'s enrollment.")
+  }
+
+  private func checkRemovable(_ user: UserName, in store: Store) throws(Failure) {
+    do {
+      guard try store.read(user) != nil else { throw Failure.notEnrolled(user, store: store) }
+    } catch let error as StoreError {
+      guard case .malformedRecord = error, force else { throw Failure.store(error) }
+    } catch let error as Failure {
+      throw error
+    } catch {
+      throw Failure("\(error)", code: Exit.storeUnusable)
+    }
+  }
+}
+
+/// `lockstep unlock USER`: clears a lockout.
+struct Unlock: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Clear a user's lockout and failure count, so the next code is checked.")
+
+  @OptionGroup var storeOptions: StoreOptions
+  @OptionGroup var userArgument: UserArgument
+
+  func run() throws {
+    let store = try storeOptions.open()
+    let user = try userArgument.name()
+    let now = SystemClock.now()
+    let (before, _) = try store.update(user) { record throws(Failure) in
+      record.failures = 0
+      record.lockedUntil = 0
+    }
+    let wasLocked = before.lockedUntil != 0 && now < before.lockedUntil
+    print(
+      "Unlocked \(user) (it had \(before.failures) consecutive failures"
+        + (wasLocked ? " and was locked until \(Output.time(before.lockedUntil)))." : " and was not locked)."))
+  }
+}
+
+/// `lockstep backup-codes USER`: issues a fresh set of backup codes.
+struct BackupCodes: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "backup-codes",
+    abstract: "Issue a fresh set of backup codes, invalidating the old ones, without changing the secret.",
+    discussion: "The new codes are printed once; only their hashes are stored.")
+
+  @OptionGroup var storeOptions: StoreOptions
+  @OptionGroup var userArgument: UserArgument
+  @OptionGroup var output: JSONOption
+
+  @Option(name: .long, help: "How many codes to issue, 1 to 100.")
+  var count = 10
+
+  func validate() throws {
+    guard (1...BackupCodeHashes.maximumCount).contains(count) else {
+      throw ValidationError("--count must be between 1 and \(BackupCodeHashes.maximumCount)")
+    }
+  }
+
+  func run() throws {
+    let store = try storeOptions.open()
+    let user = try userArgument.name()
+    _ = try store.record(of: user)  // fail early, before the slow hashing
+    let issued = try issueBackupCodes(count: count)
+    try store.update(user) { record throws(Failure) in record.backupCodes = issued.hashes }
+    let codes = Output.codes(issued.codes)
+    if output.json {
+      Output.printJSON(["user": user.description, "backupCodes": codes])
+    } else {
+      print("New backup codes for \(user) (each works once; the old ones no longer work):")
+      for code in codes { print("  \(code)") }
+    }
+  }
+}

@@ -1,0 +1,186 @@
+import ArgumentParser
+internal import CTimex
+import Foundation
+import LockstepCore
+import LockstepPlatform
+
+/// `lockstep check`: audits this machine's setup with the module's own parsers.
+struct Check: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Audit the setup: the store, the PAM files that load the module, sshd_config and the clock.",
+    discussion: """
+      The store and every record are checked exactly as the module checks them; each file in \
+      the PAM directory that loads pam_lockstep.so is checked for unknown arguments and for \
+      placements that let a login skip the code; sshd_config is checked for the settings that \
+      keyboard-interactive logins need; and the kernel is asked whether the clock is \
+      synchronised. Each finding has a severity and a fix. Exit status: 0 when nothing worse \
+      than information was found, 8 for warnings, 9 for errors.
+      """)
+
+  /// The exit status when the worst finding is a warning.
+  static let warningStatus: Int32 = 8
+  /// The exit status when the worst finding is an error.
+  static let errorStatus: Int32 = 9
+
+  @OptionGroup var storeOptions: StoreOptions
+
+  @Option(name: .long, help: ArgumentHelp("The directory of PAM service files.", valueName: "dir"))
+  var pamDirectory = "/etc/pam.d"
+
+  @Option(name: .long, help: ArgumentHelp("The sshd configuration file.", valueName: "file"))
+  var sshdConfig = "/etc/ssh/sshd_config"
+
+  @OptionGroup var output: JSONOption
+
+  /// A finding and the file it concerns.
+  struct Located {
+    var file: String
+    var finding: Finding
+  }
+
+  func run() throws {
+    try requireRoot()
+    var findings: [Located] = []
+    findings += auditStore()
+    findings += auditPam()
+    findings += auditSshd()
+    findings += auditClock()
+    let worst = findings.map(\.finding.severity).max()
+    if output.json {
+      Output.printJSON([
+        "worst": Output.orNull(worst?.description),
+        "findings": findings.map {
+          [
+            "file": $0.file, "line": $0.finding.line, "severity": $0.finding.severity.description,
+            "rule": $0.finding.rule, "message": $0.finding.message, "fix": $0.finding.fix,
+          ] as [String: Any]
+        },
+      ])
+    } else {
+      for located in findings.sorted(by: { $0.finding.severity > $1.finding.severity }) {
+        let f = located.finding
+        let place = located.file + (f.line > 0 ? ":\(f.line)" : "")
+        print("\(f.severity): \(place): \(f.message)")
+        print("  fix: \(f.fix)")
+      }
+      if findings.isEmpty { print("No findings.") }
+    }
+    switch worst {
+    case .error: throw ExitCode(Self.errorStatus)
+    case .warning: throw ExitCode(Self.warningStatus)
+    default: return
+    }
+  }
+
+  /// The store directory and every record in it, read as the module reads them.
+  private func auditStore() -> [Located] {
+    let path = storeOptions.path
+    let store: Store
+    do { store = try Store(path: path) } catch {
+      return [
+        Located(
+          file: path,
+          finding: Finding(
+            severity: .error, rule: "store.unusable", line: 0, message: "The \(error.description).",
+            fix: "Create it as a directory owned by root with mode 0700 (make install does), or fix its owner and mode."
+          ))
+      ]
+    }
+    var findings: [Located] = []
+    let names: [UserName]
+    do { names = try store.userNames() } catch {
+      return [
+        Located(
+          file: path,
+          finding: Finding(
+            severity: .error, rule: "store.unreadable", line: 0, message: "The store cannot be listed: \(error).",
+            fix: "Check the directory's permissions."))
+      ]
+    }
+    var enrolled = 0
+    for name in names {
+      do {
+        if try store.read(name) != nil { enrolled += 1 }
+      } catch {
+        findings.append(
+          Located(
+            file: store.recordPath(name),
+            finding: Finding(
+              severity: .error, rule: "store.record", line: 0,
+              message: "The module refuses this record, so \(name) cannot log in: \(error).",
+              fix: "Make it a root-owned 0600 regular file, or run 'lockstep revoke --force \(name)' and enroll again."
+            )))
+      }
+    }
+    findings.append(
+      Located(
+        file: path,
+        finding: Finding(
+          severity: .info, rule: "store.users", line: 0, message: "The store holds \(enrolled) usable enrollments.",
+          fix: "Enroll users with 'lockstep enroll USER'.")))
+    return findings
+  }
+
+  /// Every PAM service file that loads the module; sshd and sudo are reported even when they
+  /// do not.
+  private func auditPam() -> [Located] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: pamDirectory))?.sorted() ?? []
+    var findings: [Located] = []
+    var loaded = false
+    for name in names where !name.hasPrefix(".") {
+      let file = pamDirectory + "/" + name
+      var isDirectory: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue,
+        let text = try? String(contentsOfFile: file, encoding: .utf8)
+      else { continue }
+      let results = PamConfigAudit.audit(fileName: name, text: text)
+      let notLoaded = results.contains { $0.rule == "pam.not-loaded" }
+      if !notLoaded { loaded = true }
+      if notLoaded && name != "sshd" && name != "sudo" { continue }
+      findings += results.map { Located(file: file, finding: $0) }
+    }
+    if !loaded {
+      findings.append(
+        Located(
+          file: pamDirectory,
+          finding: Finding(
+            severity: .warning, rule: "pam.nowhere", line: 0,
+            message: "No PAM service loads \(PamConfigAudit.moduleName), so no login asks for a code.",
+            fix:
+              "Add 'auth required \(PamConfigAudit.moduleName)' to /etc/pam.d/sshd or /etc/pam.d/sudo (see the README)."
+          )))
+    }
+    return findings
+  }
+
+  /// The sshd configuration, if sshd is installed.
+  private func auditSshd() -> [Located] {
+    guard let text = try? String(contentsOfFile: sshdConfig, encoding: .utf8) else {
+      return [
+        Located(
+          file: sshdConfig,
+          finding: Finding(
+            severity: .info, rule: "sshd.absent", line: 0,
+            message: "There is no readable sshd configuration, so SSH logins were not checked.",
+            fix: "Give the file with --sshd-config if sshd is configured elsewhere."))
+      ]
+    }
+    return SshdConfigAudit.audit(text: text).map { Located(file: sshdConfig, finding: $0) }
+  }
+
+  /// Whether the kernel considers the clock synchronised (`adjtimex(2)`'s `STA_UNSYNC`).
+  private func auditClock() -> [Located] {
+    var state = timex()
+    let result = adjtimex(&state)
+    let unsynchronised = result == TIME_ERROR || state.status & Int32(STA_UNSYNC) != 0
+    guard unsynchronised else { return [] }
+    return [
+      Located(
+        file: "clock",
+        finding: Finding(
+          severity: .warning, rule: "clock.unsynchronised", line: 0,
+          message: "The system clock is not synchronised, so time-based codes may be refused as it drifts.",
+          fix: "Enable time synchronisation (systemd-timesyncd, chrony or ntpd)."))
+    ]
+  }
+}

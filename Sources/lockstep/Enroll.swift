@@ -1,0 +1,177 @@
+import ArgumentParser
+import LockstepCore
+import LockstepPlatform
+
+/// `lockstep enroll USER`: gives a user a new secret, shows it as a URI and QR code, confirms
+/// one code, and issues backup codes.
+struct Enroll: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Enroll a user: create a secret, show it as a QR code, and issue backup codes.",
+    discussion: """
+      A new 160-bit secret is generated unless --secret-file gives one in base32 (use - for \
+      standard input; a secret is never accepted on the command line). The otpauth:// URI and its \
+      QR code are shown for the user's authenticator app, and one current code is asked for \
+      before anything is saved, so a mistyped setup never locks the user out. The backup codes \
+      are printed once and only their hashes are stored.
+      """)
+
+  @OptionGroup var storeOptions: StoreOptions
+  @OptionGroup var userArgument: UserArgument
+  @OptionGroup var output: JSONOption
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp("Read the base32 secret from this file, or from standard input for -.", valueName: "file"))
+  var secretFile: String?
+
+  @Option(name: .long, help: "The hash function: sha1, sha256 or sha512, in any case.")
+  var algorithm: String = "sha1"
+
+  @Option(name: .long, help: "The number of digits in each code, 6 to 8.")
+  var digits: Int = 6
+
+  @Option(name: .long, help: "The TOTP time step in seconds.")
+  var period: Int = 30
+
+  @Option(name: .long, help: "The issuer shown in the authenticator app (default: this host's name).")
+  var issuer: String?
+
+  @Option(name: .long, help: "The account name shown in the authenticator app (default: the user name).")
+  var label: String?
+
+  @Flag(name: .long, help: "Use counter-based codes (HOTP) instead of time-based ones (TOTP).")
+  var hotp = false
+
+  @Option(name: .long, help: "How to draw the QR code: utf8, ansi or none (default: utf8 on a terminal, else none).")
+  var qr: QRStyle?
+
+  @Flag(name: .long, help: "Save without asking for a current code first.")
+  var noConfirm = false
+
+  @Flag(name: .long, help: "Replace an existing enrollment (the old secret and backup codes stop working).")
+  var force = false
+
+  func validate() throws {
+    guard OTPAlgorithm(name: algorithm) != nil else {
+      throw ValidationError("'\(algorithm)' is not an algorithm; use sha1, sha256 or sha512")
+    }
+    guard TokenParameters.digitRange.contains(digits) else {
+      throw ValidationError("--digits must be between 6 and 8")
+    }
+    guard TokenParameters.periodRange.contains(period) else {
+      throw ValidationError("--period must be between 1 and 86400 seconds")
+    }
+  }
+
+  func run() throws {
+    let store = try storeOptions.openCreating()
+    let user = try userArgument.name()
+    try checkNotEnrolled(user, in: store)
+
+    let secret: SecretBytes
+    if let secretFile {
+      secret = try Input.secret(path: secretFile)
+    } else {
+      guard let random = crypto.randomBytes(count: Secrets.generatedLength) else {
+        throw Failure("could not generate a secret: the random generator failed", code: Exit.storeUnusable)
+      }
+      var bytes = random
+      secret = SecretBytes(bytes)
+      wipe(&bytes)
+    }
+    let parameters = TokenParameters(
+      kind: hotp ? .hotp : .totp, algorithm: OTPAlgorithm(name: algorithm) ?? .sha1, digits: digits, period: period)
+    let issuer = self.issuer ?? hostName()
+    let label = self.label ?? user.description
+    let uri = KeyURI.make(secret: secret, parameters: parameters, issuer: issuer, label: label)
+    let now = SystemClock.now()
+    var record = UserRecord(parameters: parameters, secret: secret, enrolled: now)
+
+    // Show the URI before asking for a code; with --json the result goes to standard output
+    // at the end, so the URI goes to standard error when a code is asked for.
+    let style = QRStyle.effective(qr)
+    if !output.json {
+      show(uri: uri, style: style, to: { print($0) })
+    } else if !noConfirm {
+      show(uri: uri, style: style, to: { printError($0) })
+    }
+
+    if !noConfirm {
+      let typed = try Input.code(
+        prompt: "Type the code the authenticator app shows now: ", usedStandardInput: secretFile == "-")
+      let attempt = typed.withUnsafeBytes { Attempt.typed($0) }
+      let verifier = Verifier(policy: VerificationPolicy(), crypto: crypto)
+      let (outcome, updated) = verifier.verify(attempt, against: record, now: now)
+      guard case .accepted(.code) = outcome, let updated else {
+        throw Failure(
+          "the code is wrong, so nothing was saved; check the app's clock and try again",
+          code: Exit.refused)
+      }
+      // The confirmation code is used up: it cannot be replayed at a login.
+      record.lastStep = updated.lastStep
+      record.counter = updated.counter
+    }
+
+    let backup = try issueBackupCodes(count: 10)
+    record.backupCodes = backup.hashes
+
+    let held: UserLock
+    do { held = try store.lock(user) } catch { throw Failure.store(error) }
+    try checkNotEnrolled(user, in: store)
+    do { try store.write(record, holding: held) } catch { throw Failure.store(error) }
+
+    let codes = Output.codes(backup.codes)
+    if output.json {
+      Output.printJSON([
+        "user": user.description, "uri": uri, "kind": parameters.kind.rawValue,
+        "algorithm": parameters.algorithm.rawValue, "digits": parameters.digits, "period": parameters.period,
+        "issuer": issuer, "label": label, "confirmed": !noConfirm, "backupCodes": codes,
+      ])
+    } else {
+      print("Enrolled \(user) in \(store.path).")
+      print("Backup codes (each works once; they are shown only now):")
+      for code in codes { print("  \(code)") }
+    }
+  }
+
+  /// Fails if `user` already has a record and `--force` was not given. With `--force`, an
+  /// unparseable record may be replaced, but not one that is unsafe (a link, a foreign owner).
+  private func checkNotEnrolled(_ user: UserName, in store: Store) throws(Failure) {
+    do {
+      if try store.read(user) != nil && !force {
+        throw Failure("\(user) is already enrolled; use --force to replace the enrollment", code: Exit.alreadyEnrolled)
+      }
+    } catch let error as StoreError {
+      if case .malformedRecord = error, force { return }
+      throw .store(error)
+    } catch let error as Failure {
+      throw error
+    } catch {
+      throw Failure("\(error)", code: Exit.storeUnusable)
+    }
+  }
+
+  private func show(uri: String, style: QRStyle, to write: (String) -> Void) {
+    if style != .none {
+      if let code = QRCode(uri) {
+        write(code.rendered(style))
+      } else {
+        printError("lockstep: warning: the URI is too long for a QR code; type it into the app instead.")
+      }
+    }
+    write(uri)
+  }
+}
+
+extension StoreOptions {
+  /// Like `open()`, but creates the store directory (root-owned, `0700`) if it is missing.
+  func openCreating() throws(Failure) -> Store {
+    try requireRoot()
+    do {
+      try Store.createDirectory(path: path)
+      return try Store(path: path)
+    } catch {
+      throw .store(error)
+    }
+  }
+}

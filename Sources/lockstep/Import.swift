@@ -1,0 +1,210 @@
+import ArgumentParser
+import LockstepCore
+import LockstepPlatform
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `lockstep import`: moves existing enrollments over without re-enrolling phones.
+struct Import: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "import",
+    abstract: "Import enrollments from google-authenticator or pam_oath, keeping the users' phones.",
+    subcommands: [ImportGoogleAuthenticator.self, ImportOath.self])
+}
+
+/// `lockstep import google-authenticator USER FILE`.
+struct ImportGoogleAuthenticator: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "google-authenticator",
+    abstract: "Import a user's ~/.google_authenticator file (TOTP or HOTP, with its scratch codes).",
+    discussion: """
+      The secret, the token type, the step size, the HOTP counter, the codes already used \
+      (DISALLOW_REUSE) and the learnt clock skew (TIME_SKEW) are carried over; the scratch codes \
+      become backup codes, stored only as hashes. Options lockstep sets in the PAM line instead \
+      (the window) are reported, with the module argument that matches. The file itself is left \
+      as it is; remove it once logins work.
+      """)
+
+  @OptionGroup var storeOptions: StoreOptions
+  @OptionGroup var userArgument: UserArgument
+
+  @Argument(help: ArgumentHelp("The google-authenticator file to read.", valueName: "file"))
+  var file: String
+
+  @Flag(name: .long, help: "Replace an existing enrollment.")
+  var force = false
+
+  @OptionGroup var output: JSONOption
+
+  func run() throws {
+    let store = try storeOptions.openCreating()
+    let user = try userArgument.name()
+    try refuseExisting([user], in: store, force: force)
+    var bytes = try Input.file(path: file, limit: GoogleAuthenticatorFile.maximumSize)
+    defer { wipe(&bytes) }
+    let token: ImportedToken
+    do { token = try GoogleAuthenticatorFile.parse(bytes: bytes) } catch {
+      throw Failure("\(file) is not a usable google-authenticator file: \(error)", code: Exit.usage)
+    }
+    var warnings = token.warnings
+    var offset: Int64 = 0
+    if let skew = token.timeSkew {
+      if (-100_000...100_000).contains(skew) {
+        offset = skew
+      } else {
+        warnings.append("TIME_SKEW \(skew) is out of range and was not imported")
+      }
+    }
+    let backup: BackupCodeHashes
+    if token.scratchCodes.isEmpty {
+      backup = .none
+    } else {
+      guard let hashes = BackupCodeHashes.issue(codes: token.scratchCodes, crypto: crypto) else {
+        throw Failure("could not hash the scratch codes: the random generator failed", code: Exit.storeUnusable)
+      }
+      backup = hashes
+    }
+    let record = UserRecord(
+      parameters: token.parameters, secret: token.secret, counter: token.counter, lastStep: token.lastUsedStep,
+      offset: offset, enrolled: SystemClock.now(), backupCodes: backup)
+    try write([(user, record)], to: store, force: force)
+
+    let p = token.parameters
+    let windowNote: String? =
+      token.windowSize.map { size in
+        p.kind == .totp
+          ? "google-authenticator accepted \(size) codes around now; the module argument window=\(token.suggestedWindow) "
+            + "comes closest (the default is 1)"
+          : "google-authenticator accepted \(size) codes ahead; the module argument "
+            + "lookahead=\(token.suggestedLookahead) comes closest (the default is 10)"
+      }
+    if output.json {
+      Output.printJSON([
+        "user": user.description, "kind": p.kind.rawValue, "algorithm": p.algorithm.rawValue, "digits": p.digits,
+        "period": p.period, "backupCodes": token.scratchCodes.count, "suggestedWindow": token.suggestedWindow,
+        "suggestedLookahead": token.suggestedLookahead, "warnings": warnings,
+      ])
+    } else {
+      print(
+        "Imported \(user) from \(file): \(p.kind.rawValue) \(Output.parameters(p)), "
+          + "\(token.scratchCodes.count) scratch codes as backup codes.")
+      if let windowNote { print("Note: \(windowNote).") }
+      for warning in warnings { printError("lockstep: warning: \(warning)") }
+    }
+  }
+}
+
+/// `lockstep import pam-oath FILE [USER...]`.
+struct ImportOath: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "pam-oath",
+    abstract: "Import users from a pam_oath users file such as /etc/users.oath (HOTP, HOTP/T30, HOTP/T60).",
+    discussion: """
+      Every user in the file is imported, or only the users named. The HOTP counter and, for \
+      time-based tokens, the last code used are carried over, so no code works twice. PINs are \
+      not imported (lockstep has none); keep a password module in the PAM stack. Nothing is \
+      written if any line cannot be read or any user is already enrolled (without --force).
+      """)
+
+  @OptionGroup var storeOptions: StoreOptions
+
+  @Argument(help: ArgumentHelp("The pam_oath users file to read.", valueName: "file"))
+  var file: String
+
+  @Argument(help: ArgumentHelp("Import only these users (default: everyone in the file).", valueName: "user"))
+  var users: [String] = []
+
+  @Flag(name: .long, help: "Replace existing enrollments.")
+  var force = false
+
+  @OptionGroup var output: JSONOption
+
+  func run() throws {
+    let store = try storeOptions.openCreating()
+    var wanted: [UserName] = []
+    for name in users { wanted.append(try UserArgument(user: name).name()) }
+    var bytes = try Input.file(path: file, limit: OathUsersFile.maximumSize)
+    defer { wipe(&bytes) }
+    let contents = OathUsersFile.parse(bytes: bytes)
+    if let first = contents.errors.first {
+      let more = contents.errors.count > 1 ? " (and \(contents.errors.count - 1) more problems)" : ""
+      throw Failure("\(file) \(first)\(more); nothing was imported", code: Exit.usage)
+    }
+    var entries = contents.entries
+    if !wanted.isEmpty {
+      for name in wanted where !entries.contains(where: { $0.user == name }) {
+        throw Failure("\(name) is not in \(file); nothing was imported", code: Exit.notEnrolled)
+      }
+      entries = entries.filter { wanted.contains($0.user) }
+    }
+    guard !entries.isEmpty else { throw Failure("\(file) has no users to import", code: Exit.usage) }
+    try refuseExisting(entries.map(\.user), in: store, force: force)
+
+    let now = SystemClock.now()
+    var records: [(UserName, UserRecord)] = []
+    var warnings: [String] = []
+    var summaries: [[String: Any]] = []
+    for entry in entries {
+      var lastStep: Int64?
+      if entry.parameters.kind == .totp {
+        lastStep = entry.lastStep ?? OathUsersFile.resolveLastStep(of: entry, crypto: crypto)
+      }
+      records.append(
+        (
+          entry.user,
+          UserRecord(
+            parameters: entry.parameters, secret: entry.secret, counter: entry.counter, lastStep: lastStep,
+            enrolled: now)
+        ))
+      warnings += entry.warnings
+      summaries.append([
+        "user": entry.user.description, "kind": entry.parameters.kind.rawValue,
+        "algorithm": entry.parameters.algorithm.rawValue, "digits": entry.parameters.digits,
+        "period": entry.parameters.period, "counter": entry.counter, "lastStep": Output.orNull(lastStep),
+      ])
+    }
+    try write(records, to: store, force: force)
+    if output.json {
+      Output.printJSON(["imported": summaries, "warnings": warnings])
+    } else {
+      for (user, record) in records {
+        print("Imported \(user): \(record.parameters.kind.rawValue) \(Output.parameters(record.parameters)).")
+      }
+      for warning in warnings { printError("lockstep: warning: \(warning)") }
+    }
+  }
+}
+
+/// Fails if any of `users` is enrolled and `force` is off; with `force`, an unparseable record
+/// may be replaced, but not an unsafe one.
+private func refuseExisting(_ users: [UserName], in store: Store, force: Bool) throws(Failure) {
+  for user in users {
+    do {
+      if try store.read(user) != nil && !force {
+        throw Failure(
+          "\(user) is already enrolled; use --force to replace the enrollment (nothing was imported)",
+          code: Exit.alreadyEnrolled)
+      }
+    } catch let error as StoreError {
+      if case .malformedRecord = error, force { continue }
+      throw .store(error)
+    } catch let error as Failure {
+      throw error
+    } catch {
+      throw Failure("\(error)", code: Exit.storeUnusable)
+    }
+  }
+}
+
+/// Writes each record under its user's lock, checking again under the lock that the user did
+/// not get enrolled meanwhile.
+private func write(_ records: [(UserName, UserRecord)], to store: Store, force: Bool) throws(Failure) {
+  for (user, record) in records {
+    let held: UserLock
+    do { held = try store.lock(user) } catch { throw .store(error) }
+    try refuseExisting([user], in: store, force: force)
+    do { try store.write(record, holding: held) } catch { throw .store(error) }
+  }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import LockstepCore
+import LockstepPlatform
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// The options every subcommand shares: where the store is.
+struct StoreOptions: ParsableArguments {
+  /// The default store, the same as the module's `store=` default.
+  static let defaultPath = "/var/lib/lockstep"
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The directory of user records (default: $LOCKSTEP_STORE, or /var/lib/lockstep when it is unset).",
+      valueName: "dir"))
+  var store: String?
+
+  /// The store path in effect: the option, else `LOCKSTEP_STORE`, else the default.
+  var path: String {
+    if let store, !store.isEmpty { return store }
+    if let value = getenv("LOCKSTEP_STORE"), let text = String(validatingCString: value), !text.isEmpty {
+      return text
+    }
+    return Self.defaultPath
+  }
+
+  /// Checks that the process runs as root, then opens and checks the store.
+  func open() throws(Failure) -> Store {
+    try requireRoot()
+    do { return try Store(path: path) } catch { throw .store(error) }
+  }
+}
+
+/// `--json`, for the commands that print something a script may want to read.
+struct JSONOption: ParsableArguments {
+  @Flag(name: .long, help: "Print the result as JSON instead of text.")
+  var json = false
+}
+
+/// The user a command acts on.
+struct UserArgument: ParsableArguments {
+  @Argument(help: ArgumentHelp("The user's login name.", valueName: "user"))
+  var user: String
+
+  init() {}
+
+  /// A user given some other way (for example several on one command line).
+  init(user: String) {
+    self.user = user
+  }
+
+  /// The name, checked the way the module checks it.
+  func name() throws(Failure) -> UserName {
+    guard let name = UserName(user) else {
+      throw Failure(
+        "'\(LogText.escape(Array(user.utf8)))' cannot be a user name: it is empty, too long, starts with a dot, "
+          + "or contains '/' or a control character", code: Exit.usage)
+    }
+    return name
+  }
+}
+
+/// Stops unless the process runs as root: the store and its records are root's alone.
+func requireRoot() throws(Failure) {
+  guard geteuid() == 0 else {
+    throw Failure(
+      "this command must be run as root, because the store is readable and writable only by root",
+      code: Exit.notRoot)
+  }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import LockstepCore
+
+/// Formatting shared by the commands: times, JSON, record summaries.
+enum Output {
+  /// A Unix time as UTC (`2026-11-22 02:41:02 UTC`), or `never` for 0.
+  static func time(_ unixTime: Int64, never: String = "never") -> String {
+    guard unixTime != 0 else { return never }
+    var seconds = time_t(unixTime)
+    var parts = tm()
+    guard gmtime_r(&seconds, &parts) != nil else { return String(unixTime) }
+    var buffer = [CChar](repeating: 0, count: 64)
+    let count = strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%S UTC", &parts)
+    return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// Prints `object` as pretty-printed JSON with sorted keys on standard output.
+  static func printJSON(_ object: Any) {
+    guard
+      let data = try? JSONSerialization.data(
+        withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    else { return }
+    print(String(decoding: data, as: UTF8.self))
+  }
+
+  /// `value`, or JSON `null` for nil.
+  static func orNull(_ value: Any?) -> Any { value ?? NSNull() }
+
+  /// Backup codes as text, for printing once.
+  static func codes(_ codes: [[UInt8]]) -> [String] {
+    codes.map { String(decoding: $0, as: UTF8.self) }
+  }
+
+  /// `algorithm/digits/period` for a table cell (the period only for TOTP).
+  static func parameters(_ p: TokenParameters) -> String {
+    p.kind == .totp ? "\(p.algorithm.rawValue)/\(p.digits)/\(p.period)s" : "\(p.algorithm.rawValue)/\(p.digits)"
+  }
+
+  /// What `status` and `list` show about one record: never the secret or the backup code hashes.
+  static func summary(_ user: UserName, _ record: UserRecord, now: Int64) -> [String: Any] {
+    let p = record.parameters
+    let locked = record.lockedUntil != 0 && now < record.lockedUntil
+    var object: [String: Any] = [
+      "user": user.description,
+      "kind": p.kind.rawValue,
+      "algorithm": p.algorithm.rawValue,
+      "digits": p.digits,
+      "enrolled": orNull(record.enrolled == 0 ? nil : record.enrolled),
+      "lastSuccess": orNull(record.lastSuccess == 0 ? nil : record.lastSuccess),
+      "failures": record.failures,
+      "locked": locked,
+      "lockedUntil": orNull(locked ? record.lockedUntil : nil),
+      "backupCodesRemaining": record.backupCodes.hashes.count,
+    ]
+    switch p.kind {
+    case .totp:
+      object["period"] = p.period
+      object["lastStep"] = orNull(record.lastStep)
+      object["offset"] = record.offset
+    case .hotp:
+      object["counter"] = record.counter
+    }
+    return object
+  }
+}

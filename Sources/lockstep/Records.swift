@@ -1,0 +1,57 @@
+import LockstepCore
+import LockstepPlatform
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+extension Store {
+  /// `user`'s record; fails when the user is not enrolled or the record cannot be trusted.
+  func record(of user: UserName) throws(Failure) -> UserRecord {
+    let record: UserRecord?
+    do { record = try read(user) } catch { throw .store(error) }
+    guard let record else { throw .notEnrolled(user, store: self) }
+    return record
+  }
+
+  /// Takes `user`'s lock, reads the record, lets `change` modify it, and writes it back
+  /// atomically before the lock is released. Nothing is written if `change` throws or leaves
+  /// the record as it was. Returns the record as it was and as it is now.
+  @discardableResult
+  func update(
+    _ user: UserName, _ change: (inout UserRecord) throws(Failure) -> Void
+  ) throws(Failure) -> (before: UserRecord, after: UserRecord) {
+    // Check first without the lock, so that a user who is not enrolled gets no lock file.
+    _ = try record(of: user)
+    let held: UserLock
+    do { held = try lock(user) } catch { throw .store(error) }
+    let before = try record(of: user)
+    var after = before
+    try change(&after)
+    if !(after.hasSameState(as: before) && after.parameters == before.parameters
+      && after.secret.hasSameBytes(as: before.secret))
+    {
+      do { try write(after, holding: held) } catch { throw .store(error) }
+    }
+    return (before, after)
+  }
+}
+
+/// The crypto provider every command uses.
+let crypto = LibCrypto()
+
+/// New backup codes and their hashes, or a failure if the random generator failed.
+func issueBackupCodes(count: Int) throws(Failure) -> (codes: [[UInt8]], hashes: BackupCodeHashes) {
+  guard let codes = BackupCodeHashes.generateCodes(count: count, crypto: crypto),
+    let hashes = BackupCodeHashes.issue(codes: codes, crypto: crypto)
+  else { throw Failure("could not generate backup codes: the random generator failed", code: Exit.storeUnusable) }
+  return (codes, hashes)
+}
+
+/// The host's name, the default issuer shown in authenticator apps.
+func hostName() -> String {
+  var buffer = [CChar](repeating: 0, count: 256)
+  guard gethostname(&buffer, buffer.count - 1) == 0 else { return "lockstep" }
+  let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  return name.isEmpty ? "lockstep" : name
+}

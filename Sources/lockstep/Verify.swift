@@ -1,0 +1,107 @@
+import ArgumentParser
+import LockstepCore
+import LockstepPlatform
+
+/// `lockstep verify USER`: checks a code exactly as the module does.
+struct Verify: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Check a code (or a backup code) exactly as the module would, reading it from standard input.",
+    discussion: """
+      The check is the module's own, with its default policy (a window of 1 time step, a \
+      look-ahead of 10 counter values, a lockout after 5 failures). Unless --dry-run is given, \
+      its effect is recorded as a login's would be: an accepted code cannot be used again, a \
+      backup code is used up, and a wrong code counts as a failure. Exits with status 0 when \
+      the code is accepted and 1 when it is refused.
+      """)
+
+  @OptionGroup var storeOptions: StoreOptions
+  @OptionGroup var userArgument: UserArgument
+  @OptionGroup var output: JSONOption
+
+  @Option(name: .long, help: "Accept codes up to this many time steps before or after now, 0 to 10.")
+  var window = 1
+
+  @Option(name: .long, help: "HOTP: accept counter values up to this many past the expected one, 0 to 100.")
+  var lookahead = 10
+
+  @Flag(name: .long, help: "Check the code without recording anything.")
+  var dryRun = false
+
+  func validate() throws {
+    guard (0...10).contains(window) else { throw ValidationError("--window must be between 0 and 10") }
+    guard (0...100).contains(lookahead) else { throw ValidationError("--lookahead must be between 0 and 100") }
+  }
+
+  func run() throws {
+    let store = try storeOptions.open()
+    let user = try userArgument.name()
+    _ = try store.record(of: user)
+    let typed = try Input.code(prompt: "Verification code: ")
+    let attempt = typed.withUnsafeBytes { Attempt.typed($0) }
+    let verifier = Verifier(policy: VerificationPolicy(window: window, lookahead: lookahead), crypto: crypto)
+
+    let held: UserLock
+    do { held = try store.lock(user) } catch { throw Failure.store(error) }
+    let record = try store.record(of: user)
+    let now = SystemClock.now()
+    let (outcome, updated) = verifier.verify(attempt, against: record, now: now)
+    if !dryRun, let updated {
+      do { try store.write(updated, holding: held) } catch { throw Failure.store(error) }
+    }
+    report(outcome, user: user, recorded: !dryRun && updated != nil)
+    if case .accepted = outcome { return }
+    throw ExitCode(Exit.refused)
+  }
+
+  /// Prints the outcome; `recorded` tells whether the record was changed by it.
+  private func report(_ outcome: VerificationOutcome, user: UserName, recorded: Bool) {
+    var object: [String: Any] = ["user": user.description, "recorded": recorded]
+    let text: String
+    switch outcome {
+    case .accepted(.code(let step)):
+      object["accepted"] = true
+      object["result"] = "code"
+      object["step"] = step
+      text = "Accepted: the code for step \(step)."
+    case .accepted(.backupCode(let remaining)):
+      object["accepted"] = true
+      object["result"] = "backup-code"
+      object["backupCodesRemaining"] = remaining
+      text = "Accepted: a backup code (\(remaining) left)."
+    case .rejected(let reason, let failures, let lockedUntil):
+      object["accepted"] = false
+      object["failures"] = failures
+      object["lockedUntil"] = Output.orNull(lockedUntil)
+      switch reason {
+      case .wrongCode:
+        object["result"] = "wrong-code"
+        text = "Refused: the code is wrong"
+      case .replayedCode(let step):
+        object["result"] = "replayed-code"
+        object["step"] = step
+        text = "Refused: the code for step \(step) was already used"
+      case .notACode:
+        object["result"] = "not-a-code"
+        return finish(object, "Refused: that is not a code; it was not counted as a failure.")
+      }
+      return finish(
+        object,
+        text + " (failure \(failures)" + (lockedUntil.map { ", locked until \(Output.time($0))" } ?? "")
+          + ").")
+    case .lockedOut(let until):
+      object["accepted"] = false
+      object["result"] = "locked-out"
+      object["lockedUntil"] = until
+      text = "Refused: \(user) is locked out until \(Output.time(until)); the code was not checked."
+    }
+    finish(object, text)
+  }
+
+  private func finish(_ object: [String: Any], _ text: String) {
+    if output.json {
+      Output.printJSON(object)
+    } else {
+      print(dryRun ? text + " (Dry run: nothing was recorded.)" : text)
+    }
+  }
+}

@@ -1,0 +1,219 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+@Suite("lockstep enroll", .enabled(if: canRunCLITests, "needs root and oathtool"))
+struct EnrollTests {
+  @Test("a known secret from standard input works with oathtool's codes, once")
+  func knownSecretVerifies() throws {
+    let store = try TemporaryStore()
+    let codes = try store.enroll("alice", secret: knownSecret)
+    #expect(codes.count == 10)
+    #expect(codes.allSatisfy { $0.count == 8 && $0.allSatisfy(\.isNumber) })
+    let record = try store.record("alice")
+    #expect(record.contains("secret \(knownSecret)\n"))
+    #expect(record.components(separatedBy: "backup-code ").count - 1 == 10)
+    for code in codes { #expect(!record.contains(code)) }
+    var st = stat()
+    #expect(stat(store.path + "/alice", &st) == 0)
+    #expect(st.st_mode & 0o777 == 0o600)
+
+    let code = try totp(knownSecret)
+    let accepted = try store.run(["verify", "alice"], input: code + "\n")
+    #expect(accepted.status == 0, "\(accepted.stderr)")
+    let replayed = try store.run(["verify", "alice"], input: code + "\n")
+    #expect(replayed.status == 1)
+    #expect(replayed.stdout.contains("already used"))
+  }
+
+  @Test("a confirmed enrollment uses up the confirmation code")
+  func confirmationConsumesCode() throws {
+    let store = try TemporaryStore()
+    let code = try totp(knownSecret)
+    let result = try store.run(
+      ["enroll", "alice", "--secret-file", "-", "--qr", "none"], input: "\(knownSecret)\n\(code)\n")
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.contains("otpauth://totp/"))
+    #expect(try store.record("alice").contains("last-step ") && !(try store.record("alice").contains("last-step none")))
+    let replay = try store.run(["verify", "alice", "--dry-run"], input: code + "\n")
+    #expect(replay.status == 1)
+  }
+
+  @Test("a wrong confirmation code saves nothing")
+  func wrongConfirmation() throws {
+    let store = try TemporaryStore()
+    let before = try store.snapshot()
+    let code = try totp(knownSecret)
+    let wrong = String(format: "%06d", ((Int(code) ?? 0) + 1) % 1_000_000)
+    let result = try store.run(
+      ["enroll", "alice", "--secret-file", "-", "--qr", "none"], input: "\(knownSecret)\n\(wrong)\n")
+    #expect(result.status == 1)
+    #expect(result.errorLines.count == 1)
+    #expect(result.errorLines.first?.hasPrefix("lockstep: the code is wrong") == true)
+    #expect(try store.snapshot() == before)
+  }
+
+  @Test("an existing enrollment is kept unless --force is given")
+  func existingEnrollment() throws {
+    let store = try TemporaryStore()
+    try store.enroll("alice", secret: knownSecret)
+    let before = try store.snapshot()
+    let refused = try store.run(["enroll", "alice", "--no-confirm", "--qr", "none"])
+    #expect(refused.status == 6)
+    #expect(refused.errorLines == ["lockstep: alice is already enrolled; use --force to replace the enrollment."])
+    #expect(try store.snapshot() == before)
+
+    let forced = try store.run(["enroll", "alice", "--no-confirm", "--force", "--json"])
+    #expect(forced.status == 0, "\(forced.stderr)")
+    #expect(!(try store.record("alice").contains(knownSecret)))
+  }
+
+  @Test("malformed and too-short secrets are refused without writing", arguments: ["not base32!", "JBSWY3DP", ""])
+  func malformedSecret(secret: String) throws {
+    let store = try TemporaryStore()
+    let before = try store.snapshot()
+    let result = try store.run(["enroll", "alice", "--secret-file", "-", "--no-confirm"], input: secret + "\n")
+    #expect(result.status == 2)
+    #expect(result.errorLines.count == 1)
+    #expect(result.errorLines.first?.hasPrefix("lockstep: ") == true)
+    #expect(try store.snapshot() == before)
+  }
+
+  @Test("a secret file, SHA-256 in any case, and 8 digits match oathtool")
+  func secretFileAndParameters() throws {
+    let store = try TemporaryStore()
+    let file = store.root.appendingPathComponent("secret").path
+    try Data("  \(knownSecret.lowercased())\n".utf8).write(to: URL(fileURLWithPath: file))
+    let result = try store.run([
+      "enroll", "bob", "--secret-file", file, "--algorithm", "ShA256", "--digits", "8", "--no-confirm", "--json",
+    ])
+    #expect(result.status == 0, "\(result.stderr)")
+    let object = try jsonObject(result.stdout)
+    #expect(object["algorithm"] as? String == "SHA256")
+    #expect((object["uri"] as? String)?.contains("algorithm=SHA256&digits=8&period=30") == true)
+    let code = try totp(knownSecret, algorithm: "sha256", digits: 8)
+    #expect(try store.run(["verify", "bob"], input: code + "\n").status == 0)
+  }
+
+  @Test("the URI percent-encodes issuer and label")
+  func uriEncoding() throws {
+    let store = try TemporaryStore()
+    let result = try store.run(
+      [
+        "enroll", "alice", "--secret-file", "-", "--no-confirm", "--json", "--issuer", "ACME Co: Zürich",
+        "--label", "alice@example.com",
+      ], input: knownSecret + "\n")
+    #expect(result.status == 0, "\(result.stderr)")
+    let object = try jsonObject(result.stdout)
+    #expect(
+      object["uri"] as? String
+        == "otpauth://totp/ACME%20Co%3A%20Z%C3%BCrich:alice%40example.com?secret=\(knownSecret)"
+        + "&issuer=ACME%20Co%3A%20Z%C3%BCrich&algorithm=SHA1&digits=6&period=30")
+    #expect((object["backupCodes"] as? [String])?.count == 10)
+  }
+
+  @Test("a generated secret is 160 bits and its codes verify")
+  func generatedSecret() throws {
+    let store = try TemporaryStore()
+    let result = try store.run(["enroll", "carol", "--no-confirm", "--json"])
+    #expect(result.status == 0, "\(result.stderr)")
+    let uri = try jsonObject(result.stdout)["uri"] as? String ?? ""
+    let secret = uri.components(separatedBy: "secret=").last?.components(separatedBy: "&").first ?? ""
+    #expect(secret.count == 32)
+    #expect(try store.run(["verify", "carol"], input: try totp(secret) + "\n").status == 0)
+  }
+
+  @Test("an HOTP enrollment verifies oathtool's counter codes and moves the counter")
+  func hotp() throws {
+    let store = try TemporaryStore()
+    try store.enroll("dave", secret: knownSecret, extra: ["--hotp"])
+    let code = try oathtool(["-b", "-c", "3", knownSecret]).first ?? ""
+    #expect(try store.run(["verify", "dave"], input: code + "\n").status == 0)
+    let status = try jsonObject(try store.run(["status", "dave", "--json"]).stdout)
+    #expect(status["kind"] as? String == "hotp")
+    #expect(status["counter"] as? Int == 4)
+  }
+
+  @Test("the terminal QR code decodes back to the exact URI")
+  func qrCodeDecodes() throws {
+    try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/zbarimg"))
+    let store = try TemporaryStore()
+    let result = try store.run(
+      ["enroll", "alice", "--secret-file", "-", "--no-confirm", "--qr", "utf8", "--issuer", "Lockstep Test"],
+      input: knownSecret + "\n")
+    #expect(result.status == 0, "\(result.stderr)")
+    let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let uriIndex = try #require(lines.firstIndex { $0.hasPrefix("otpauth://") })
+    let decoded = try decodeQR(Array(lines[..<uriIndex]))
+    #expect(decoded == lines[uriIndex])
+
+    // --qr ansi draws the dark modules, black on white: without its colour codes it is the
+    // utf8 drawing inverted (except below the last row, which lies outside the code in both).
+    let export = try store.run(["export", "alice", "--uri", "--qr", "ansi", "--issuer", "Lockstep Test"])
+    #expect(export.status == 0)
+    let ansiLines = export.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("\u{1B}[") }
+    #expect(!ansiLines.isEmpty)
+    let inverted: [Character: Character] = [
+      "\u{2588}": " ", " ": "\u{2588}", "\u{2580}": "\u{2584}", "\u{2584}": "\u{2580}",
+    ]
+    let plain = ansiLines.map { line in
+      String(
+        line.replacingOccurrences(of: "\u{1B}[30;47m", with: "").replacingOccurrences(of: "\u{1B}[0m", with: "")
+          .map { inverted[$0] ?? $0 })
+    }
+    #expect(try decodeQR(plain) == lines[uriIndex])
+  }
+}
+
+/// Turns a half-block rendering (light modules drawn, as `--qr utf8` does) into a PBM image
+/// with a wide white margin, and decodes it with zbarimg.
+func decodeQR(_ lines: [String]) throws -> String {
+  let halves: [Character: (Bool, Bool)] = [
+    "\u{2588}": (true, true), "\u{2580}": (true, false), "\u{2584}": (false, true), " ": (false, false),
+  ]
+  var light: [[Bool]] = []
+  for line in lines where !line.isEmpty {
+    var top: [Bool] = []
+    var bottom: [Bool] = []
+    for character in line {
+      let pair = try #require(halves[character], "unexpected character \(character)")
+      top.append(pair.0)
+      bottom.append(pair.1)
+    }
+    light.append(top)
+    light.append(bottom)
+  }
+  let size = try #require(light.first?.count)
+  #expect(light.count >= size)
+  light = Array(light.prefix(size))  // the last half line lies outside the code
+  let scale = 4
+  let margin = 8
+  let pixels = (size + 2 * margin) * scale
+  var pbm = "P1\n\(pixels) \(pixels)\n"
+  for row in -margin..<(size + margin) {
+    var line: [String] = []
+    for column in -margin..<(size + margin) {
+      let inside = row >= 0 && row < size && column >= 0 && column < size
+      let dark = inside && !light[row][column]
+      line += Array(repeating: dark ? "1" : "0", count: scale)
+    }
+    let text = line.joined(separator: " ") + "\n"
+    pbm += String(repeating: text, count: scale)
+  }
+  let file = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-qr-\(UUID().uuidString).pbm")
+  try Data(pbm.utf8).write(to: file)
+  defer { try? FileManager.default.removeItem(at: file) }
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/zbarimg")
+  process.arguments = ["--raw", "-q", file.path]
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  process.standardError = FileHandle.nullDevice
+  try process.run()
+  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+}
