@@ -9,7 +9,8 @@ import Testing
   @Test func loginSucceedsRightAfterEnroll() throws {
     let sandbox = try Sandbox()
     let enroll = try runShell(
-      "printf '%s\\n' \(Sandbox.secret) | \(Self.cli) enroll alice --store \(sandbox.store) --secret-file - --no-confirm --qr none")
+      "printf '%s\\n' \(Sandbox.secret) | \(Self.cli) enroll alice --store \(sandbox.store) --secret-file - --no-confirm --qr none"
+    )
     #expect(enroll.status == 0, "\(enroll.error)")
     let code = try oathtool(secret: Sandbox.secret)
     let login = try sandbox.login(LoginRequest(answers: [code]))
@@ -33,7 +34,8 @@ import Testing
     let lines = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map(String.init)
     let secret = try #require(lines.first)
     let scratch = try #require(lines.last { $0.count == 8 && $0.allSatisfy(\.isNumber) && !$0.hasPrefix("0") })
-    let imported = try runCommand(Self.cli, ["import", "google-authenticator", "alice", file, "--store", sandbox.store])
+    let imported = try runCommand(
+      Self.cli, ["import", "google-authenticator", "alice", file, "--store", sandbox.store])
     #expect(imported.status == 0, "\(imported.error)")
     #expect(try sandbox.login(LoginRequest(answers: [try oathtool(secret: secret)])).result == "PAM_SUCCESS")
     // A scratch code from the old file now works once, as a backup code.

@@ -12,7 +12,11 @@ import Testing
     // A subshell takes alice's lock exactly as the module does (flock on .alice.lock) and is
     // killed with SIGKILL while holding it, as a login process killed mid-write would be.
     let holder = try runCommand(
-      "/bin/bash", ["-c", "( flock --exclusive 9 && echo held && kill -KILL $BASHPID ) 9>\"$1\"", "-", sandbox.store + "/.alice.lock"])
+      "/bin/bash",
+      [
+        "-c", "( flock --exclusive 9 && echo held && kill -KILL $BASHPID ) 9>\"$1\"", "-",
+        sandbox.store + "/.alice.lock",
+      ])
     #expect(holder.output == "held\n")
     #expect(holder.status == 128 + SIGKILL)
     let code = try oathtool(secret: Sandbox.secret, at: Self.now)

@@ -36,7 +36,8 @@ import Testing
       "/usr/bin/valgrind",
       [
         "--leak-check=full", "--errors-for-leak-kinds=definite", "--error-exitcode=99", Paths.driver,
-        "--confdir", sandbox.confdir, "--user", "alice", "--answer", "000000", "--cycles", "300", "--syslog", "/dev/null",
+        "--confdir", sandbox.confdir, "--user", "alice", "--answer", "000000", "--cycles", "300", "--syslog",
+        "/dev/null",
       ])
     #expect(run.status == 0, "\(run.error.suffix(3000))")
     #expect(run.error.contains("ERROR SUMMARY: 0 errors"))
