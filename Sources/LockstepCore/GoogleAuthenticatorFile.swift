@@ -22,7 +22,7 @@ public enum GoogleAuthenticatorFile {
   public static let stepSizeRange = 1...60
 
   /// Parses the text of a `.google_authenticator` file.
-  public static func parse(_ text: String) throws(ImportError) -> ImportedToken {
+  public static func parse(_ text: String) throws(LineError) -> ImportedToken {
     var bytes = Array(text.utf8)
     defer { wipe(&bytes) }
     return try parse(bytes: bytes)
@@ -30,20 +30,20 @@ public enum GoogleAuthenticatorFile {
 
   /// Parses the bytes of a `.google_authenticator` file. The caller should wipe `bytes`
   /// afterwards: they hold the secret and the scratch codes.
-  public static func parse(bytes: [UInt8]) throws(ImportError) -> ImportedToken {
+  public static func parse(bytes: [UInt8]) throws(LineError) -> ImportedToken {
     guard bytes.count <= maximumSize else {
-      throw ImportError(
+      throw LineError(
         line: 0, "the file is larger than \(maximumSize) bytes, too large for a google-authenticator file")
     }
-    guard !bytes.isEmpty else { throw ImportError(line: 0, "the file is empty") }
+    guard !bytes.isEmpty else { throw LineError(line: 0, "the file is empty") }
     let lines = TextLines.split(bytes)
-    guard let first = lines.first else { throw ImportError(line: 1, "the secret is missing") }
+    guard let first = lines.first else { throw LineError(line: 1, "the secret is missing") }
     let secretText = TextLines.trimmed(first.bytes)
     if secretText.isEmpty || secretText.first == UInt8(ascii: "\"") {
-      throw ImportError(line: 1, "the secret is missing: the first line must hold the base32 secret")
+      throw LineError(line: 1, "the secret is missing: the first line must hold the base32 secret")
     }
     guard let secret = secretText.withUnsafeBytes({ Base32.decode($0) }) else {
-      throw ImportError(line: 1, "the first line is not a base32 secret")
+      throw LineError(line: 1, "the first line is not a base32 secret")
     }
 
     var state = State()
@@ -58,7 +58,7 @@ public enum GoogleAuthenticatorFile {
         state.warnings.append(
           "line \(line.number): a number of \(content.count) digits is not a scratch code (they have 8); ignored")
       } else {
-        throw ImportError(line: line.number, "the line is neither an option (starting with '\" ') nor a scratch code")
+        throw LineError(line: line.number, "the line is neither an option (starting with '\" ') nor a scratch code")
       }
     }
     return state.token(secret: secret)
@@ -77,7 +77,7 @@ public enum GoogleAuthenticatorFile {
     var scratchCodes: [[UInt8]] = []
     var warnings: [String] = []
 
-    mutating func option(_ body: ArraySlice<UInt8>, line: Int) throws(ImportError) {
+    mutating func option(_ body: ArraySlice<UInt8>, line: Int) throws(LineError) {
       let fields = TextLines.fields(body)
       guard let nameField = fields.first else {
         warnings.append("line \(line): an empty option line; ignored")
@@ -101,28 +101,28 @@ public enum GoogleAuthenticatorFile {
         totpAuth = true
       case "HOTP_COUNTER":
         guard arguments.count == 1, let value = TextLines.number(arguments[0]), value >= 1 else {
-          throw ImportError(line: line, "'HOTP_COUNTER' needs one whole number, 1 or more")
+          throw LineError(line: line, "'HOTP_COUNTER' needs one whole number, 1 or more")
         }
         hotpCounter = UInt64(value)
       case "WINDOW_SIZE":
         guard arguments.count == 1, let value = TextLines.number(arguments[0]),
           GoogleAuthenticatorFile.windowSizeRange.contains(Int(clamping: value))
         else {
-          throw ImportError(line: line, "'WINDOW_SIZE' needs one whole number from 1 to 100")
+          throw LineError(line: line, "'WINDOW_SIZE' needs one whole number from 1 to 100")
         }
         windowSize = Int(value)
       case "STEP_SIZE":
         guard arguments.count == 1, let value = TextLines.number(arguments[0]),
           GoogleAuthenticatorFile.stepSizeRange.contains(Int(clamping: value))
         else {
-          throw ImportError(line: line, "'STEP_SIZE' needs one whole number of seconds from 1 to 60")
+          throw LineError(line: line, "'STEP_SIZE' needs one whole number of seconds from 1 to 60")
         }
         stepSize = Int(value)
       case "DISALLOW_REUSE":
         disallowReuse = true
         for argument in arguments {
           guard let step = TextLines.number(argument) else {
-            throw ImportError(line: line, "'DISALLOW_REUSE' may only be followed by time-step numbers")
+            throw LineError(line: line, "'DISALLOW_REUSE' may only be followed by time-step numbers")
           }
           lastUsedStep = max(lastUsedStep ?? step, step)
         }
@@ -131,7 +131,7 @@ public enum GoogleAuthenticatorFile {
         let negative = text.first == UInt8(ascii: "-")
         if negative { text = text.dropFirst() }
         guard arguments.count == 1, let magnitude = TextLines.number(text), magnitude <= 1_000_000 else {
-          throw ImportError(line: line, "'TIME_SKEW' needs one whole number of time steps")
+          throw LineError(line: line, "'TIME_SKEW' needs one whole number of time steps")
         }
         timeSkew = negative ? -magnitude : magnitude
       case "RATE_LIMIT":
@@ -146,7 +146,7 @@ public enum GoogleAuthenticatorFile {
       }
     }
 
-    mutating func scratchCode(_ code: [UInt8], line: Int) throws(ImportError) {
+    mutating func scratchCode(_ code: [UInt8], line: Int) throws(LineError) {
       if code.first == UInt8(ascii: "0") {
         // pam_google_authenticator only accepts scratch codes from 10000000 to 99999999.
         warnings.append("line \(line): a scratch code starting with 0 never worked with google-authenticator; ignored")
@@ -157,7 +157,7 @@ public enum GoogleAuthenticatorFile {
         return
       }
       guard scratchCodes.count < GoogleAuthenticatorFile.maximumScratchCodes else {
-        throw ImportError(
+        throw LineError(
           line: line,
           "more than \(GoogleAuthenticatorFile.maximumScratchCodes) scratch codes; lockstep keeps at most that many")
       }

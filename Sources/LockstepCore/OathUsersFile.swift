@@ -81,10 +81,10 @@ public enum OathUsersFile {
     /// The good lines, in file order.
     public var entries: [Entry]
     /// The bad lines, one error each, in file order; an error on line 0 concerns the whole file.
-    public var errors: [ImportError]
+    public var errors: [LineError]
 
     /// Contents with the given entries and errors.
-    public init(entries: [Entry] = [], errors: [ImportError] = []) {
+    public init(entries: [Entry] = [], errors: [LineError] = []) {
       self.entries = entries
       self.errors = errors
     }
@@ -102,27 +102,27 @@ public enum OathUsersFile {
   public static func parse(bytes: [UInt8]) -> Contents {
     guard bytes.count <= maximumSize else {
       return Contents(errors: [
-        ImportError(line: 0, "the file is larger than \(maximumSize) bytes, too large for a users file")
+        LineError(line: 0, "the file is larger than \(maximumSize) bytes, too large for a users file")
       ])
     }
     var contents = Contents()
     var users: Set<UserName> = []
     for line in TextLines.split(bytes) {
       if contents.errors.count >= maximumErrors {
-        contents.errors.append(ImportError(line: line.number, "too many errors; the rest of the file was not read"))
+        contents.errors.append(LineError(line: line.number, "too many errors; the rest of the file was not read"))
         break
       }
       let fields = TextLines.fields(line.bytes)
       guard let first = fields.first, first.first != UInt8(ascii: "#") else { continue }
       if contents.entries.count >= maximumEntries {
         contents.errors.append(
-          ImportError(line: line.number, "more than \(maximumEntries) entries; the rest of the file was not read"))
+          LineError(line: line.number, "more than \(maximumEntries) entries; the rest of the file was not read"))
         break
       }
-      do throws(ImportError) {
+      do throws(LineError) {
         let entry = try parseEntry(fields, line: line.number)
         if users.contains(entry.user) {
-          throw ImportError(
+          throw LineError(
             line: line.number, "user '\(entry.user)' appears again; only the first line for a user is imported")
         }
         users.insert(entry.user)
@@ -207,18 +207,18 @@ public enum OathUsersFile {
     return found
   }
 
-  private static func parseEntry(_ fields: [ArraySlice<UInt8>], line: Int) throws(ImportError) -> Entry {
+  private static func parseEntry(_ fields: [ArraySlice<UInt8>], line: Int) throws(LineError) -> Entry {
     let typeText = String(decoding: fields[0], as: UTF8.self)
     guard let parameters = parseType(typeText) else {
-      throw ImportError(
+      throw LineError(
         line: line,
         "unknown token type '\(TextLines.printable(fields[0]))'; pam_oath knows HOTP, HOTP/E, HOTP/T30 and HOTP/T60")
     }
     guard fields.count >= 4 else {
-      throw ImportError(line: line, "a line needs at least a type, a user, a PIN (or '-') and a secret")
+      throw LineError(line: line, "a line needs at least a type, a user, a PIN (or '-') and a secret")
     }
     guard let user = UserName(bytes: fields[1]) else {
-      throw ImportError(line: line, "the user name '\(TextLines.printable(fields[1]))' cannot be used")
+      throw LineError(line: line, "the user name '\(TextLines.printable(fields[1]))' cannot be used")
     }
     var warnings: [String] = []
     let pin = fields[2]
@@ -233,10 +233,10 @@ public enum OathUsersFile {
     }
     let secretField = fields[3]
     guard secretField.count / 2 <= maximumSecretLength else {
-      throw ImportError(line: line, "the secret is longer than \(maximumSecretLength) bytes")
+      throw LineError(line: line, "the secret is longer than \(maximumSecretLength) bytes")
     }
     guard var key = secretField.withUnsafeBytes({ Hex.decode($0) }), !key.isEmpty else {
-      throw ImportError(line: line, "the secret is not hexadecimal")
+      throw LineError(line: line, "the secret is not hexadecimal")
     }
     let secret = SecretBytes(key)
     wipe(&key)
@@ -247,7 +247,7 @@ public enum OathUsersFile {
     var fileCounter: UInt64 = 0
     if fields.count >= 5 {
       guard let value = TextLines.number(fields[4]), UInt64(value) < UserRecord.largestCounter else {
-        throw ImportError(line: line, "the counter is not a whole number lockstep can hold")
+        throw LineError(line: line, "the counter is not a whole number lockstep can hold")
       }
       fileCounter = UInt64(value)
     }

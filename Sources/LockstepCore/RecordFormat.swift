@@ -34,8 +34,8 @@ public enum RecordFormat {
   public static let maximumSize = 64 * 1024
 
   /// Parses a record from its bytes.
-  public static func parse(_ text: UnsafeRawBufferPointer) throws(RecordFormatError) -> UserRecord {
-    guard text.count <= maximumSize else { throw RecordFormatError(line: 0, "the record is too large") }
+  public static func parse(_ text: UnsafeRawBufferPointer) throws(LineError) -> UserRecord {
+    guard text.count <= maximumSize else { throw LineError(line: 0, "the record is too large") }
     var fields = Fields()
     var lineNumber = 0
     var sawHeader = false
@@ -48,21 +48,21 @@ public enum RecordFormat {
       start = end + 1
       if line.isEmpty || line.first == UInt8(ascii: "#") { continue }
       guard let space = line.firstIndex(of: UInt8(ascii: " ")) else {
-        throw RecordFormatError(line: lineNumber, "expected a key and a value")
+        throw LineError(line: lineNumber, "expected a key and a value")
       }
       let key = String(decoding: line[..<space], as: UTF8.self)
       let value = UnsafeRawBufferPointer(rebasing: line[(space + 1)...])
       if !sawHeader {
-        guard key == magic else { throw RecordFormatError(line: lineNumber, "not a lockstep record") }
+        guard key == magic else { throw LineError(line: lineNumber, "not a lockstep record") }
         guard let v = Int64(ascii: value), v == Int64(version) else {
-          throw RecordFormatError(line: lineNumber, "unsupported record version")
+          throw LineError(line: lineNumber, "unsupported record version")
         }
         sawHeader = true
         continue
       }
       try fields.take(key: key, value: value, line: lineNumber)
     }
-    guard sawHeader else { throw RecordFormatError(line: 0, "the record is empty") }
+    guard sawHeader else { throw LineError(line: 0, "the record is empty") }
     return try fields.record()
   }
 
@@ -122,10 +122,10 @@ private struct Fields {
   var backupSalt: [UInt8]?
   var backupCodes: [[UInt8]] = []
 
-  mutating func take(key: String, value: UnsafeRawBufferPointer, line: Int) throws(RecordFormatError) {
-    func once<T>(_ slot: T?, _ parsed: T?) throws(RecordFormatError) -> T {
-      guard slot == nil else { throw RecordFormatError(line: line, "'\(key)' appears twice") }
-      guard let parsed else { throw RecordFormatError(line: line, "invalid value for '\(key)'") }
+  mutating func take(key: String, value: UnsafeRawBufferPointer, line: Int) throws(LineError) {
+    func once<T>(_ slot: T?, _ parsed: T?) throws(LineError) -> T {
+      guard slot == nil else { throw LineError(line: line, "'\(key)' appears twice") }
+      guard let parsed else { throw LineError(line: line, "invalid value for '\(key)'") }
       return parsed
     }
     func number(_ range: ClosedRange<Int64>) -> Int64? {
@@ -148,9 +148,9 @@ private struct Fields {
         number(Int64(TokenParameters.periodRange.lowerBound)...Int64(TokenParameters.periodRange.upperBound)).map(
           Int.init))
     case "secret":
-      guard secret == nil else { throw RecordFormatError(line: line, "'secret' appears twice") }
+      guard secret == nil else { throw LineError(line: line, "'secret' appears twice") }
       guard let decoded = Base32.decode(value) else {
-        throw RecordFormatError(line: line, "the secret is not valid base32")
+        throw LineError(line: line, "the secret is not valid base32")
       }
       secret = decoded
     case "counter":
@@ -168,28 +168,28 @@ private struct Fields {
       backupSalt = try once(backupSalt, Hex.decode(value).flatMap { $0.count >= 8 && $0.count <= 64 ? $0 : nil })
     case "backup-code":
       guard let hash = Hex.decode(value), hash.count == BackupCodeHashes.hashLength else {
-        throw RecordFormatError(line: line, "invalid value for 'backup-code'")
+        throw LineError(line: line, "invalid value for 'backup-code'")
       }
       guard backupCodes.count < BackupCodeHashes.maximumCount else {
-        throw RecordFormatError(line: line, "too many backup codes")
+        throw LineError(line: line, "too many backup codes")
       }
       backupCodes.append(hash)
     default:
-      throw RecordFormatError(line: line, "unknown key '\(String(key.prefix(40)))'")
+      throw LineError(line: line, "unknown key '\(String(key.prefix(40)))'")
     }
   }
 
-  func record() throws(RecordFormatError) -> UserRecord {
-    guard let kind else { throw RecordFormatError(line: 0, "'kind' is missing") }
-    guard let algorithm else { throw RecordFormatError(line: 0, "'algorithm' is missing") }
-    guard let digits else { throw RecordFormatError(line: 0, "'digits' is missing") }
-    guard let secret else { throw RecordFormatError(line: 0, "'secret' is missing") }
+  func record() throws(LineError) -> UserRecord {
+    guard let kind else { throw LineError(line: 0, "'kind' is missing") }
+    guard let algorithm else { throw LineError(line: 0, "'algorithm' is missing") }
+    guard let digits else { throw LineError(line: 0, "'digits' is missing") }
+    guard let secret else { throw LineError(line: 0, "'secret' is missing") }
     let backup: BackupCodeHashes
     if backupCodes.isEmpty {
       backup = .none
     } else {
       guard let backupSalt, let backupIterations else {
-        throw RecordFormatError(line: 0, "backup codes without 'backup-salt' and 'backup-iterations'")
+        throw LineError(line: 0, "backup codes without 'backup-salt' and 'backup-iterations'")
       }
       backup = BackupCodeHashes(iterations: backupIterations, salt: backupSalt, hashes: backupCodes)
     }

@@ -171,7 +171,7 @@ public enum SshdConfigAudit {
         Finding(
           severity: .warning, rule: "sshd.password", line: password?.line ?? 0,
           message:
-            "With PasswordAuthentication on, sshd answers the code prompt with the password, so password logins fail at the code and count towards the lockout.",
+            "With PasswordAuthentication on, sshd answers the code prompt with the password, so password logins always fail at the code.",
           fix: "Set 'PasswordAuthentication no'; keyboard-interactive asks for the password and the code itself."))
     }
 

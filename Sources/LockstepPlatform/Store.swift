@@ -57,7 +57,7 @@ public final class Store {
     let text: SecretBytes
     do { text = try file.readAll(count: Int(st.st_size)) } catch { throw .system(path: recordPath, error) }
     do {
-      return try text.withUnsafeBytes { bytes throws(RecordFormatError) in try RecordFormat.parse(bytes) }
+      return try text.withUnsafeBytes { bytes throws(LineError) in try RecordFormat.parse(bytes) }
     } catch {
       throw .malformedRecord(path: recordPath, error)
     }

@@ -8,7 +8,7 @@ public enum StoreError: Error, CustomStringConvertible {
   /// A user's record (or lock file) exists but is not safe to trust.
   case unsafeRecord(path: String, reason: String)
   /// A user's record could not be parsed.
-  case malformedRecord(path: String, RecordFormatError)
+  case malformedRecord(path: String, LineError)
   /// A system call failed while reading or writing.
   case system(path: String, SystemError)
 

@@ -12,11 +12,12 @@ import LockstepPlatform
 struct Authentication {
   let session: PAMSession
   let options: ModuleOptions
-  let verifier = Verifier(policy: VerificationPolicy(), crypto: LibCrypto())
+  let verifier: Verifier<LibCrypto>
 
   init(session: PAMSession, options: ModuleOptions) {
     self.session = session
     self.options = options
+    verifier = Verifier(policy: VerificationPolicy(options), crypto: LibCrypto())
   }
 
   func run() -> PAMCode {
@@ -103,7 +104,7 @@ struct Authentication {
       }
       record = current
       let now = SystemClock.now()
-      let verdict = verifier(for: options).verify(attempt, against: current, now: now)
+      let verdict = verifier.verify(attempt, against: current, now: now)
       outcome = verdict.outcome
       if let updated = verdict.updated { try store.write(updated, holding: lock) }
       noteClock(of: current, now: now, user: user)
@@ -169,10 +170,6 @@ struct Authentication {
     if current < last {
       log(LOG_WARNING, "the clock is behind the last accepted time step (\(current) < \(last))", user: user.description)
     }
-  }
-
-  private func verifier(for options: ModuleOptions) -> Verifier<LibCrypto> {
-    Verifier(policy: VerificationPolicy(options), crypto: LibCrypto())
   }
 
   /// Logs `message` with the user and the remote host, in `key=value` form for log tools.

@@ -265,8 +265,8 @@ struct GoogleAuthenticatorFileTests {
 
   @Test("bad files are refused with the line at fault", arguments: errorCases)
   func errors(_ testCase: ErrorCase) {
-    #expect(throws: ImportError.self) { try GoogleAuthenticatorFile.parse(testCase.text) }
-    do throws(ImportError) {
+    #expect(throws: LineError.self) { try GoogleAuthenticatorFile.parse(testCase.text) }
+    do throws(LineError) {
       _ = try GoogleAuthenticatorFile.parse(testCase.text)
     } catch {
       #expect(error.line == testCase.line, "\(error)")

@@ -2,9 +2,9 @@ import LockstepCore
 import Testing
 
 /// Parses record text, turning the typed error into a `Result` for easy checking.
-private func parse(_ text: [UInt8]) -> Result<UserRecord, RecordFormatError> {
-  text.withUnsafeBytes { buffer -> Result<UserRecord, RecordFormatError> in
-    do throws(RecordFormatError) {
+private func parse(_ text: [UInt8]) -> Result<UserRecord, LineError> {
+  text.withUnsafeBytes { buffer -> Result<UserRecord, LineError> in
+    do throws(LineError) {
       return .success(try RecordFormat.parse(buffer))
     } catch {
       return .failure(error)
@@ -12,7 +12,7 @@ private func parse(_ text: [UInt8]) -> Result<UserRecord, RecordFormatError> {
   }
 }
 
-private func parse(_ text: String) -> Result<UserRecord, RecordFormatError> { parse(utf8(text)) }
+private func parse(_ text: String) -> Result<UserRecord, LineError> { parse(utf8(text)) }
 
 /// Every field of two records, compared one by one.
 private func expectSameRecord(_ a: UserRecord, _ b: UserRecord, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -87,7 +87,8 @@ struct RecordFormatTests {
     "HOTP, backup codes, no last step": {
       UserRecord(
         parameters: TokenParameters(kind: .hotp, algorithm: .sha1, digits: 6, period: 30),
-        secret: SecretBytes(utf8("hotp secret 123")), counter: UserRecord.largestCounter, offset: -100_000, failures: 1_000_000,
+        secret: SecretBytes(utf8("hotp secret 123")), counter: UserRecord.largestCounter, offset: -100_000,
+        failures: 1_000_000,
         lockedUntil: Int64(1) << 40, lastSuccess: 1, enrolled: 2,
         backupCodes: BackupCodeHashes(
           iterations: 10_000_000, salt: Array(repeating: 9, count: 64), hashes: [RecordFormatTests.hashB]))
@@ -347,10 +348,10 @@ struct RecordFormatTests {
     #expect(!error.description.contains("PK3PXP"))
   }
 
-  @Test("RecordFormatError description")
+  @Test("LineError description")
   func errorDescription() {
-    #expect(RecordFormatError(line: 3, "bad").description == "line 3: bad")
-    #expect(RecordFormatError(line: 0, "bad").description == "bad")
+    #expect(LineError(line: 3, "bad").description == "line 3: bad")
+    #expect(LineError(line: 0, "bad").description == "bad")
   }
 }
 

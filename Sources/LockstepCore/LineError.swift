@@ -1,7 +1,7 @@
-/// Why a file from another one-time-password system could not be imported: the line (counted
-/// from 1, 0 for the file as a whole) and one sentence that says what is wrong without quoting
-/// any secret.
-public struct ImportError: Error, Equatable, Sendable, CustomStringConvertible {
+/// Why a text file could not be read — a user record, or a file from another one-time-password
+/// system being imported: the line (counted from 1, 0 for the file as a whole) and one
+/// sentence that says what is wrong without quoting any secret.
+public struct LineError: Error, Equatable, Sendable, CustomStringConvertible {
   /// The line the problem is on, counted from 1; 0 when it concerns the whole file.
   public var line: Int
   /// One sentence saying what is wrong; it never contains key material.
