@@ -14,6 +14,7 @@
 /// locked-until 0
 /// last-success 1770521790
 /// enrolled 1770520000
+/// state-id 5f3a9c0e12d47b86
 /// backup-iterations 50000
 /// backup-salt 8f0c...
 /// backup-code 3b1e...
@@ -22,7 +23,9 @@
 /// The first line names the format and its version; every other line is a key, one space and
 /// a value. `secret`, `kind`, `algorithm` and `digits` are required; the others default to
 /// zero (and `last-step` to none); `backup-code` may repeat, every other key appears at most
-/// once. Blank lines and lines starting with `#` are ignored. Anything else — an unknown key,
+/// once. `counter` to `last-success` are the state as of the record's writing; once logins
+/// have changed it, the current state is in the user's state file (`StateSlot`), tied to this
+/// version of the record by `state-id`. Blank lines and lines starting with `#` are ignored. Anything else — an unknown key,
 /// a number out of range, a value that does not parse — makes the whole record invalid: the
 /// module fails closed rather than guess.
 public enum RecordFormat {
@@ -92,6 +95,7 @@ public enum RecordFormat {
     line("locked-until", String(record.lockedUntil))
     line("last-success", String(record.lastSuccess))
     line("enrolled", String(record.enrolled))
+    line("state-id", Hex.encode((0..<8).map { UInt8(truncatingIfNeeded: record.stateID >> (56 - 8 * $0)) }))
     let backup = record.backupCodes
     if !backup.hashes.isEmpty {
       line("backup-iterations", String(backup.iterations))
@@ -121,6 +125,7 @@ private struct Fields {
   var backupIterations: Int?
   var backupSalt: [UInt8]?
   var backupCodes: [[UInt8]] = []
+  var stateID: UInt64?
 
   mutating func take(key: String, value: UnsafeRawBufferPointer, line: Int) throws(LineError) {
     func once<T>(_ slot: T?, _ parsed: T?) throws(LineError) -> T {
@@ -158,11 +163,14 @@ private struct Fields {
     case "last-step":
       let parsed: Int64?? = text() == "none" ? .some(nil) : number(0...Int64.max).map { .some($0) }
       lastStep = try once(lastStep, parsed)
-    case "offset": offset = try once(offset, number(-100_000...100_000))
-    case "failures": failures = try once(failures, number(0...1_000_000).map(Int.init))
+    case "offset": offset = try once(offset, number(UserRecord.offsetRange))
+    case "failures": failures = try once(failures, number(0...Int64(UserRecord.largestFailureCount)).map(Int.init))
     case "locked-until": lockedUntil = try once(lockedUntil, number(unixTime))
     case "last-success": lastSuccess = try once(lastSuccess, number(unixTime))
     case "enrolled": enrolled = try once(enrolled, number(unixTime))
+    case "state-id":
+      stateID = try once(
+        stateID, Hex.decode(value).flatMap { $0.count == 8 ? $0.reduce(0) { $0 << 8 | UInt64($1) } : nil })
     case "backup-iterations": backupIterations = try once(backupIterations, number(1...10_000_000).map(Int.init))
     case "backup-salt":
       backupSalt = try once(backupSalt, Hex.decode(value).flatMap { $0.count >= 8 && $0.count <= 64 ? $0 : nil })
@@ -197,6 +205,6 @@ private struct Fields {
       parameters: TokenParameters(kind: kind, algorithm: algorithm, digits: digits, period: period ?? 30),
       secret: secret, counter: counter ?? 0, lastStep: lastStep ?? nil, offset: offset ?? 0,
       failures: failures ?? 0, lockedUntil: lockedUntil ?? 0, lastSuccess: lastSuccess ?? 0,
-      enrolled: enrolled ?? 0, backupCodes: backup)
+      enrolled: enrolled ?? 0, backupCodes: backup, stateID: stateID ?? 0)
   }
 }

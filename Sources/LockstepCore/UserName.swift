@@ -3,7 +3,7 @@
 /// PAM user names come from the network (the name typed at an SSH login), so they are checked
 /// before they touch the file system: a name is refused if it is empty, longer than
 /// `maximumLength` bytes, starts with `.` (which also rules out `.` and `..`, and keeps the
-/// store's own lock and temporary files, which start with `.`, out of reach), or contains `/`,
+/// store's own state and temporary files, which start with `.`, out of reach), or contains `/`,
 /// a NUL or another control character.
 public struct UserName: Equatable, Hashable, Sendable, CustomStringConvertible {
   /// The longest name accepted, in bytes, leaving room in a 255-byte file name for the
@@ -35,8 +35,9 @@ public struct UserName: Equatable, Hashable, Sendable, CustomStringConvertible {
 
   /// The file name of the user's record.
   public var recordFileName: [UInt8] { bytes }
-  /// The file name of the user's lock file.
-  public var lockFileName: [UInt8] { Array(".".utf8) + bytes + Array(".lock".utf8) }
+  /// The file name of the user's state file (see `StateFile`), which is also the file the
+  /// user's lock is taken on.
+  public var stateFileName: [UInt8] { Array(".".utf8) + bytes + Array(".state".utf8) }
   /// The file name a new record is written to before it replaces the old one.
   public var temporaryFileName: [UInt8] { Array(".".utf8) + bytes + Array(".tmp".utf8) }
 }

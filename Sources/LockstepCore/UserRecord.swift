@@ -8,6 +8,10 @@ public struct UserRecord {
   /// The largest HOTP counter a record holds, far beyond any real use, so that counting on
   /// from it can never wrap.
   public static let largestCounter: UInt64 = 1 << 62
+  /// The clock offsets, in time steps, a record holds.
+  public static let offsetRange: ClosedRange<Int64> = -100_000...100_000
+  /// The largest count of consecutive failures a record holds; counting stops there.
+  public static let largestFailureCount = 1_000_000
 
   /// How codes are computed.
   public var parameters: TokenParameters
@@ -29,11 +33,15 @@ public struct UserRecord {
   public var enrolled: Int64
   /// The single-use backup codes, stored as slow salted hashes.
   public var backupCodes: BackupCodeHashes
+  /// A random number the store gives each version of the record it writes, so that the
+  /// per-login state saved for one version is never applied to another (see `StateSlot`);
+  /// 0 for a record not written by the store yet.
+  public var stateID: UInt64
 
   public init(
     parameters: TokenParameters, secret: SecretBytes, counter: UInt64 = 0, lastStep: Int64? = nil,
     offset: Int64 = 0, failures: Int = 0, lockedUntil: Int64 = 0, lastSuccess: Int64 = 0,
-    enrolled: Int64 = 0, backupCodes: BackupCodeHashes = .none
+    enrolled: Int64 = 0, backupCodes: BackupCodeHashes = .none, stateID: UInt64 = 0
   ) {
     self.parameters = parameters
     self.secret = secret
@@ -45,13 +53,19 @@ public struct UserRecord {
     self.lastSuccess = lastSuccess
     self.enrolled = enrolled
     self.backupCodes = backupCodes
+    self.stateID = stateID
   }
 
-  /// Whether the mutable state (everything but the secret and parameters) is the same.
-  public func hasSameState(as other: UserRecord) -> Bool {
+  /// Whether the per-login state (what a `StateSlot` holds) is the same.
+  public func hasSameLoginState(as other: UserRecord) -> Bool {
     counter == other.counter && lastStep == other.lastStep && offset == other.offset
-      && failures == other.failures && lockedUntil == other.lockedUntil
-      && lastSuccess == other.lastSuccess && enrolled == other.enrolled
-      && backupCodes == other.backupCodes
+      && failures == other.failures && lockedUntil == other.lockedUntil && lastSuccess == other.lastSuccess
+  }
+
+  /// Whether everything but the per-login state is the same: the same version of the same
+  /// enrollment, with the same backup codes left.
+  public func hasSameEnrollment(as other: UserRecord) -> Bool {
+    parameters == other.parameters && secret.hasSameBytes(as: other.secret) && enrolled == other.enrolled
+      && backupCodes == other.backupCodes && stateID == other.stateID
   }
 }

@@ -72,7 +72,7 @@ public struct Verifier<Crypto: CryptoProvider> {
     }
     let reason: RejectionReason
     if case .replay(let step) = result { reason = .replayedCode(step: step) } else { reason = .wrongCode }
-    record.failures = record.failures < 1_000_000 ? max(record.failures, 0) + 1 : 1_000_000
+    record.failures = min(max(record.failures, 0) + 1, UserRecord.largestFailureCount)
     var lockedUntil: Int64?
     if policy.lockoutSeconds > 0 && record.failures >= policy.maxFailures {
       record.lockedUntil = min(max(now.saturatingAdd(Int64(policy.lockoutSeconds)), 1), UserRecord.latestTime)

@@ -68,9 +68,47 @@ final class FileDescriptor {
     guard outcome == 0 else { throw SystemError("write", code: outcome) }
   }
 
+  /// Reads up to `count` bytes at `offset` with `pread(2)`; fewer only at the end of the file.
+  func readBytes(count: Int, at offset: Int) throws(SystemError) -> [UInt8] {
+    var buffer = [UInt8](repeating: 0, count: count)
+    var done = 0
+    let outcome: Int32 = buffer.withUnsafeMutableBytes { out in
+      guard let base = out.baseAddress else { return 0 }
+      while done < count {
+        let n = retrying { pread(raw, base + done, count - done, off_t(offset + done)) }
+        if n < 0 { return errno }
+        if n == 0 { break }
+        done += n
+      }
+      return 0
+    }
+    guard outcome == 0 else { throw SystemError("pread", code: outcome) }
+    return Array(buffer.prefix(done))
+  }
+
+  /// Writes all of `bytes` at `offset` with `pwrite(2)`.
+  func writeBytes(_ bytes: [UInt8], at offset: Int) throws(SystemError) {
+    let outcome: Int32 = bytes.withUnsafeBytes { data in
+      guard let base = data.baseAddress else { return 0 }
+      var done = 0
+      while done < data.count {
+        let n = retrying { pwrite(raw, base + done, data.count - done, off_t(offset + done)) }
+        if n < 0 { return errno }
+        done += n
+      }
+      return 0
+    }
+    guard outcome == 0 else { throw SystemError("pwrite", code: outcome) }
+  }
+
   /// `fsync(2)`.
   func sync() throws(SystemError) {
     guard retrying({ fsync(raw) }) == 0 else { throw SystemError("fsync") }
+  }
+
+  /// `fdatasync(2)`: the file's data, and the metadata needed to read it back, are durable.
+  func syncData() throws(SystemError) {
+    guard retrying({ fdatasync(raw) }) == 0 else { throw SystemError("fdatasync") }
   }
 
   /// `fchmod(2)`.

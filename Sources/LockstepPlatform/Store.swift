@@ -7,14 +7,21 @@ public import LockstepCore
 /// The directory of user records, opened once and trusted only after its checks pass.
 ///
 /// Every file is opened relative to the directory's descriptor with `O_NOFOLLOW`, so nothing
-/// in the store can redirect a read or write elsewhere. A record is trusted only if it is a
-/// regular file, owned by root, not accessible by group or others, and has no other hard link.
-/// Writes go to a temporary file that is synced and renamed over the record, and the directory
-/// is synced after, so a crash leaves the old record or the new one, never a torn one.
+/// in the store can redirect a read or write elsewhere, and trusted only if it is a regular
+/// file, owned by root, not accessible by group or others, and has no other hard link.
+///
+/// A user has two files. The record, `USER`, holds the enrollment; it is replaced as a whole,
+/// by a temporary file that is synced and renamed over it before the directory is synced, so
+/// a crash leaves the old record or the new one. The state file, `.USER.state`, holds what
+/// logins change (see `StateSlot` and `StateFile`) in two slots written alternately in place
+/// with one `fdatasync`; a crash tears at most the slot being written, and the other one
+/// holds the state before. The state file is also the file the user's lock is taken on, and
+/// is never removed.
 public final class Store {
   /// The directory's path, for messages.
   public let path: String
   private let directory: FileDescriptor
+  private let crypto = LibCrypto()
 
   /// Opens and checks the store directory: it must be a directory owned by root that no one
   /// else can write to.
@@ -33,8 +40,23 @@ public final class Store {
     }
   }
 
-  /// Reads `user`'s record; `nil` when the user has none.
+  /// Reads `user`'s record with its current state; `nil` when the user has none.
   public func read(_ user: UserName) throws(StoreError) -> UserRecord? {
+    guard var record = try readRecord(user) else { return nil }
+    let statePath = self.statePath(user)
+    let file: FileDescriptor
+    do {
+      file = try openChecked(user.stateFileName, path: statePath, flags: O_RDONLY)
+    } catch StoreError.system(_, let error) where error.code == ENOENT {
+      return record
+    }
+    let state = StateFile.current(of: try slots(in: file, path: statePath), for: record.stateID)
+    state?.apply(to: &record)
+    return record
+  }
+
+  /// Reads `user`'s record file alone; `nil` when there is none.
+  private func readRecord(_ user: UserName) throws(StoreError) -> UserRecord? {
     let recordPath = self.recordPath(user)
     let file: FileDescriptor
     do {
@@ -64,37 +86,41 @@ public final class Store {
   }
 
   /// Takes `user`'s exclusive lock, waiting while another process holds it. The lock is an
-  /// `flock(2)` on a lock file beside the record, so the kernel releases it when its holder
-  /// exits, however it exits: a crash never leaves a lock that blocks later logins.
+  /// `flock(2)` on the user's state file, so the kernel releases it when its holder exits,
+  /// however it exits: a crash never leaves a lock that blocks later logins. The state file is
+  /// created here, at its full size, the first time the user is locked.
   public func lock(_ user: UserName) throws(StoreError) -> UserLock {
-    let lockPath = path + "/" + String(decoding: user.lockFileName, as: UTF8.self)
-    let file: FileDescriptor
-    do {
-      file = try FileDescriptor.open(
-        user.lockFileName, in: directory.raw, flags: O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
-    } catch {
-      if error.code == ELOOP { throw .unsafeRecord(path: lockPath, reason: "it is a symbolic link") }
-      throw .system(path: lockPath, error)
-    }
-    do {
-      try checkOwnership(try file.status(), path: lockPath)
+    let statePath = self.statePath(user)
+    let file = try openChecked(user.stateFileName, path: statePath, flags: O_RDWR | O_CREAT)
+    do throws(SystemError) {
       try file.lockExclusively()
-    } catch let error as StoreError {
-      throw error
-    } catch let error as SystemError {
-      throw .system(path: lockPath, error)
+      if try file.status().st_size == 0 {
+        // New (or left empty by a crash right after its creation): give it its size, and make
+        // its directory entry durable before any state is trusted to it.
+        guard ftruncate(file.raw, off_t(StateFile.size)) == 0 else { throw SystemError("ftruncate") }
+        try file.sync()
+        try directory.sync()
+      }
     } catch {
-      throw .system(path: lockPath, SystemError("flock", code: EIO))
+      throw .system(path: statePath, error)
     }
+    _ = try slots(in: file, path: statePath)
     return UserLock(user: user, file: file)
   }
 
   /// Replaces `user`'s record with `record`, atomically and durably: write a temporary file,
-  /// `fsync` it, `rename` it over the record, `fsync` the directory.
+  /// `fsync` it, `rename` it over the record, `fsync` the directory. The record is given a new
+  /// `stateID`, so the state saved for the record it replaces no longer applies: `record`'s own
+  /// fields are the state from now on.
   public func write(_ record: UserRecord, holding lock: UserLock) throws(StoreError) {
     let user = lock.user
     let temporary = user.temporaryFileName
     let temporaryPath = path + "/" + String(decoding: temporary, as: UTF8.self)
+    var record = record
+    guard let id = crypto.randomBytes(count: 8) else {
+      throw .system(path: temporaryPath, SystemError("RAND_bytes", code: EIO))
+    }
+    record.stateID = id.reduce(0) { $0 << 8 | UInt64($1) }
     let text = RecordFormat.serialize(record)
     do throws(SystemError) {
       _ = withCString(temporary) { unlinkat(directory.raw, $0, 0) }
@@ -113,6 +139,23 @@ public final class Store {
     }
   }
 
+  /// Stores `updated`, which was made from `previous` (read under `lock`), the cheapest safe
+  /// way: nothing when nothing changed; only the state file when only the per-login state
+  /// changed (one small write and one `fdatasync`); the whole record otherwise (a used backup
+  /// code, an administrator's change).
+  public func save(_ updated: UserRecord, over previous: UserRecord, holding lock: UserLock) throws(StoreError) {
+    guard updated.hasSameEnrollment(as: previous) else { return try write(updated, holding: lock) }
+    if updated.hasSameLoginState(as: previous) { return }
+    let statePath = self.statePath(lock.user)
+    let (index, sequence) = StateFile.next(after: try slots(in: lock.file, path: statePath))
+    do throws(SystemError) {
+      try lock.file.writeBytes(StateSlot(of: updated, sequence: sequence).encoded(), at: StateFile.slotOffsets[index])
+      try lock.file.syncData()
+    } catch {
+      throw .system(path: statePath, error)
+    }
+  }
+
   /// Deletes `user`'s record, durably. Deleting a record that does not exist is not an error.
   public func remove(holding lock: UserLock) throws(StoreError) {
     let user = lock.user
@@ -126,6 +169,48 @@ public final class Store {
   /// The path of `user`'s record, for messages.
   public func recordPath(_ user: UserName) -> String {
     path + "/" + user.description
+  }
+
+  /// The path of `user`'s state file, for messages.
+  func statePath(_ user: UserName) -> String {
+    path + "/" + LogText.escape(user.stateFileName)
+  }
+
+  /// Opens a file of the store that must pass `checkOwnership` (a missing file is a `.system`
+  /// error with `ENOENT`).
+  private func openChecked(_ name: [UInt8], path: String, flags: Int32) throws(StoreError) -> FileDescriptor {
+    let file: FileDescriptor
+    do {
+      // O_NONBLOCK: opening a FIFO planted in the store must not hang the login.
+      file = try FileDescriptor.open(name, in: directory.raw, flags: flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+    } catch {
+      if error.code == ELOOP { throw .unsafeRecord(path: path, reason: "it is a symbolic link") }
+      throw .system(path: path, error)
+    }
+    do { try checkOwnership(try file.status(), path: path) } catch let error as StoreError {
+      throw error
+    } catch {
+      throw .system(path: path, SystemError("fstat", code: EIO))
+    }
+    return file
+  }
+
+  /// The two slots of a state file (`nil` for one that is empty, torn or invalid). The file
+  /// must be empty (created, not yet sized) or exactly `StateFile.size` bytes.
+  private func slots(in file: FileDescriptor, path: String) throws(StoreError) -> [StateSlot?] {
+    let size: off_t
+    do { size = try file.status().st_size } catch { throw .system(path: path, error) }
+    if size == 0 { return StateFile.slotOffsets.map { _ in nil } }
+    guard size == StateFile.size else {
+      throw .unsafeRecord(path: path, reason: "it is \(size) bytes long, not \(StateFile.size)")
+    }
+    do throws(SystemError) {
+      return try StateFile.slotOffsets.map { offset throws(SystemError) in
+        try file.readBytes(count: StateSlot.size, at: offset).withUnsafeBytes { StateSlot(decoding: $0) }
+      }
+    } catch {
+      throw .system(path: path, error)
+    }
   }
 
   private func checkOwnership(_ st: stat, path: String) throws(StoreError) {
@@ -142,7 +227,8 @@ public final class Store {
 public final class UserLock {
   /// Whose record is locked.
   public let user: UserName
-  private let file: FileDescriptor
+  /// The user's state file, which the lock is held on.
+  let file: FileDescriptor
 
   init(user: UserName, file: FileDescriptor) {
     self.user = user

@@ -106,7 +106,7 @@ struct Authentication {
       let now = SystemClock.now()
       let verdict = verifier.verify(attempt, against: current, now: now)
       outcome = verdict.outcome
-      if let updated = verdict.updated { try store.write(updated, holding: lock) }
+      if let updated = verdict.updated { try store.save(updated, over: current, holding: lock) }
       noteClock(of: current, now: now, user: user)
     } catch {
       log(LOG_ERR, "\(error); failing closed", user: user.description)

@@ -14,9 +14,9 @@ extension Store {
     return record
   }
 
-  /// Takes `user`'s lock, reads the record, lets `change` modify it, and writes it back
-  /// atomically before the lock is released. Nothing is written if `change` throws or leaves
-  /// the record as it was. Returns the record as it was and as it is now.
+  /// Takes `user`'s lock, reads the record, lets `change` modify it, and saves it before the
+  /// lock is released. Nothing is written if `change` throws or leaves the record as it was.
+  /// Returns the record as it was and as it is now.
   @discardableResult
   func update(
     _ user: UserName, _ change: (inout UserRecord) throws(Failure) -> Void
@@ -28,11 +28,7 @@ extension Store {
     let before = try record(of: user)
     var after = before
     try change(&after)
-    if !(after.hasSameState(as: before) && after.parameters == before.parameters
-      && after.secret.hasSameBytes(as: before.secret))
-    {
-      do { try write(after, holding: held) } catch { throw .store(error) }
-    }
+    do { try save(after, over: before, holding: held) } catch { throw .store(error) }
     return (before, after)
   }
 }

@@ -46,7 +46,7 @@ struct Verify: ParsableCommand {
     let now = SystemClock.now()
     let (outcome, updated) = verifier.verify(attempt, against: record, now: now)
     if !dryRun, let updated {
-      do { try store.write(updated, holding: held) } catch { throw Failure.store(error) }
+      do { try store.save(updated, over: record, holding: held) } catch { throw Failure.store(error) }
     }
     report(outcome, user: user, recorded: !dryRun && updated != nil)
     if case .accepted = outcome { return }

@@ -31,6 +31,7 @@ private func expectSameRecord(_ a: UserRecord, _ b: UserRecord, sourceLocation: 
   #expect(a.backupCodes.iterations == b.backupCodes.iterations, sourceLocation: sourceLocation)
   #expect(a.backupCodes.salt == b.backupCodes.salt, sourceLocation: sourceLocation)
   #expect(a.backupCodes.hashes == b.backupCodes.hashes, sourceLocation: sourceLocation)
+  #expect(a.stateID == b.stateID, sourceLocation: sourceLocation)
 }
 
 /// The lines of a complete, valid record, for the malformed cases to change one at a time.
@@ -48,6 +49,7 @@ private let validLines = [
   "locked-until 0",
   "last-success 1770521790",
   "enrolled 1770520000",
+  "state-id 5f3a9c0e12d47b86",
 ]
 
 private let backupLines = [
@@ -77,7 +79,8 @@ struct RecordFormatTests {
         secret: SecretBytes((0..<64).map { UInt8($0 * 3 & 0xff) }), counter: 7, lastStep: 59_017_393, offset: -42,
         failures: 3, lockedUntil: 1_770_522_690, lastSuccess: 1_770_521_790, enrolled: 1_770_520_000,
         backupCodes: BackupCodeHashes(
-          iterations: 1000, salt: Array(0..<16), hashes: [RecordFormatTests.hashA, RecordFormatTests.hashB]))
+          iterations: 1000, salt: Array(0..<16), hashes: [RecordFormatTests.hashA, RecordFormatTests.hashB]),
+        stateID: 0x5f3a_9c0e_12d4_7b86)
     },
     "TOTP, last step 0": {
       UserRecord(
@@ -91,7 +94,8 @@ struct RecordFormatTests {
         failures: 1_000_000,
         lockedUntil: Int64(1) << 40, lastSuccess: 1, enrolled: 2,
         backupCodes: BackupCodeHashes(
-          iterations: 10_000_000, salt: Array(repeating: 9, count: 64), hashes: [RecordFormatTests.hashB]))
+          iterations: 10_000_000, salt: Array(repeating: 9, count: 64), hashes: [RecordFormatTests.hashB]),
+        stateID: UInt64.max)
     },
     "HOTP, last step set, no backup codes": {
       UserRecord(
@@ -116,7 +120,8 @@ struct RecordFormatTests {
     let original = UserRecord(
       parameters: .standard, secret: SecretBytes(utf8("foobar")), counter: 0, lastStep: 59_017_393,
       lastSuccess: 1_770_521_790, enrolled: 1_770_520_000,
-      backupCodes: BackupCodeHashes(iterations: 1000, salt: Array(0..<16), hashes: [Self.hashB]))
+      backupCodes: BackupCodeHashes(iterations: 1000, salt: Array(0..<16), hashes: [Self.hashB]),
+      stateID: 0x0102_0304_0506_07b8)
     let expected = """
       lockstep-record 1
       kind totp
@@ -131,6 +136,7 @@ struct RecordFormatTests {
       locked-until 0
       last-success 1770521790
       enrolled 1770520000
+      state-id 01020304050607b8
       backup-iterations 1000
       backup-salt 000102030405060708090a0b0c0d0e0f
       backup-code 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
@@ -157,6 +163,7 @@ struct RecordFormatTests {
       locked-until 1770522690
       last-success 1770521790
       enrolled 1700000000
+      state-id 5F3A9C0E12D47B86
       backup-iterations 1000
       backup-salt 000102030405060708090A0B0C0D0E0F
       backup-code 42b99a197a7d9cafa9fa5b60091da410edb6f3c1cc4e159a5f901b5348abb716
@@ -173,6 +180,7 @@ struct RecordFormatTests {
     #expect(parsed.lockedUntil == 1_770_522_690)
     #expect(parsed.lastSuccess == 1_770_521_790)
     #expect(parsed.enrolled == 1_700_000_000)
+    #expect(parsed.stateID == 0x5f3a_9c0e_12d4_7b86)
     #expect(parsed.backupCodes.iterations == 1000)
     #expect(parsed.backupCodes.salt == hexBytes("000102030405060708090a0b0c0d0e0f"))
     #expect(
@@ -190,6 +198,7 @@ struct RecordFormatTests {
     #expect(parsed.lastStep == 59_017_393)
     #expect(parsed.lastSuccess == 1_770_521_790)
     #expect(parsed.enrolled == 1_770_520_000)
+    #expect(parsed.stateID == 0x5f3a_9c0e_12d4_7b86)
     #expect(parsed.backupCodes == .none)
   }
 
@@ -205,6 +214,7 @@ struct RecordFormatTests {
     #expect(parsed.lockedUntil == 0)
     #expect(parsed.lastSuccess == 0)
     #expect(parsed.enrolled == 0)
+    #expect(parsed.stateID == 0)
     #expect(parsed.backupCodes.hashes.isEmpty)
   }
 
@@ -272,6 +282,10 @@ struct RecordFormatTests {
         validLines + backupLines.prefix(2)
           + (0...100).map { "backup-code " + String(format2: $0) + String(repeating: "00", count: 31) })
     ),
+    ("state-id too short", record(replacing("state-id", with: "state-id 5f3a9c0e12d47b"))),
+    ("state-id too long", record(replacing("state-id", with: "state-id 5f3a9c0e12d47b8600"))),
+    ("state-id not hex", record(replacing("state-id", with: "state-id 5f3a9c0e12d47bxx"))),
+    ("duplicate state-id", record(validLines + ["state-id 5f3a9c0e12d47b86"])),
     ("empty input", ""),
     ("only comments and blank lines", "# nothing here\n\n#\n"),
     ("a line without a space", record(validLines + ["failures"])),

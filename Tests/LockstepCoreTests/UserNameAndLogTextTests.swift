@@ -13,7 +13,7 @@ struct UserNameTests {
     let user = try #require(UserName(name))
     #expect(user.bytes == utf8(name))
     #expect(user.recordFileName == utf8(name))
-    #expect(user.lockFileName == utf8("." + name + ".lock"))
+    #expect(user.stateFileName == utf8("." + name + ".state"))
     #expect(user.temporaryFileName == utf8("." + name + ".tmp"))
   }
 

@@ -9,13 +9,13 @@ import Testing
   @Test func lockHeldByAKilledProcessDoesNotBlock() throws {
     let sandbox = try Sandbox()
     try sandbox.enroll("alice")
-    // A subshell takes alice's lock exactly as the module does (flock on .alice.lock) and is
+    // A subshell takes alice's lock exactly as the module does (flock on .alice.state) and is
     // killed with SIGKILL while holding it, as a login process killed mid-write would be.
     let holder = try runCommand(
       "/bin/bash",
       [
         "-c", "( flock --exclusive 9 && echo held && kill -KILL $BASHPID ) 9>\"$1\"", "-",
-        sandbox.store + "/.alice.lock",
+        sandbox.store + "/.alice.state",
       ])
     #expect(holder.output == "held\n")
     #expect(holder.status == 128 + SIGKILL)
@@ -31,8 +31,10 @@ import Testing
     try "lockstep-record 1\ntorn".write(toFile: leftover, atomically: false, encoding: .utf8)
     let code = try oathtool(secret: Sandbox.secret, at: Self.now)
     #expect(try sandbox.login(answers: [code], at: Self.now).result == "PAM_SUCCESS")
-    #expect(!FileManager.default.fileExists(atPath: leftover))
     #expect(try sandbox.record("alice")?.lastStep == Self.now / 30)
+    // The next time the record is replaced, the leftover goes.
+    try sandbox.enroll("alice")
+    #expect(!FileManager.default.fileExists(atPath: leftover))
   }
 
   @Test func leftoverTemporarySymlinkIsNotFollowed() throws {

@@ -97,15 +97,15 @@ import Testing
     #expect(!log.contains(Sandbox.secret))
   }
 
-  @Test func lockFileThatIsASymlinkIsRefused() throws {
+  @Test func stateFileThatIsASymlinkIsRefused() throws {
     let (login, _) = try loginAfter {
-      try FileManager.default.removeItem(atPath: $0.store + "/.alice.lock")
-      try FileManager.default.createSymbolicLink(atPath: $0.store + "/.alice.lock", withDestinationPath: "/etc/passwd")
+      try? FileManager.default.removeItem(atPath: $0.store + "/.alice.state")
+      try FileManager.default.createSymbolicLink(atPath: $0.store + "/.alice.state", withDestinationPath: "/etc/passwd")
     }
     #expect(login.result == "PAM_AUTHINFO_UNAVAIL")
   }
 
-  @Test(arguments: ["../root", "a/b", "/etc/passwd", ".alice.lock", String(repeating: "x", count: 300), "al\u{1}ice"])
+  @Test(arguments: ["../root", "a/b", "/etc/passwd", ".alice.state", String(repeating: "x", count: 300), "al\u{1}ice"])
   func userNamesThatCouldEscapeAreRefused(name: String) throws {
     let sandbox = try Sandbox(arguments: ["nullok"])
     try sandbox.enroll("alice")

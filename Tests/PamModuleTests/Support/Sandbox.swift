@@ -55,7 +55,8 @@ final class Sandbox {
     argument.contains(" ") ? "[" + argument.replacingOccurrences(of: "]", with: "\\]") + "]" : argument
   }
 
-  /// Enrolls `user` by writing a record through the store, as the CLI does.
+  /// Enrolls `user` by writing a record through the store, as the CLI does; returns the
+  /// record as stored.
   @discardableResult
   func enroll(
     _ user: String, secret: String = Sandbox.secret, parameters: TokenParameters = .standard,
@@ -67,7 +68,8 @@ final class Sandbox {
     let store = try Store(path: store)
     let lock = try store.lock(name)
     try store.write(record, holding: lock)
-    return record
+    guard let stored = try store.read(name) else { throw TestFailure("the record just written is missing") }
+    return stored
   }
 
   /// A stack line that runs after the module and saves the `PAM_AUTHTOK` it is handed (through

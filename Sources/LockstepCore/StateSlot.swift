@@ -1,0 +1,115 @@
+/// What a login changes in a user's record — the replay watermark or HOTP counter, the clock
+/// offset, failure counters and lockout — in the fixed-size binary form of one slot of the
+/// user's state file.
+///
+/// The state file holds two slots, written alternately in place, so that a login costs one
+/// small write and one `fdatasync` instead of rewriting the record. A slot carries a sequence
+/// number (the newer of two valid slots wins), the `stateID` of the record it belongs to (a
+/// slot written before the record was last replaced is stale and ignored) and a CRC-32C over
+/// everything before it (a write torn by a crash leaves that slot invalid, and the other slot,
+/// the previous state, in force).
+///
+/// Layout, 72 bytes, little-endian:
+/// ```
+///  0  magic "lkst"        24  counter   UInt64     48  locked-until  Int64
+///  4  version UInt32 = 1  32  last-step Int64, -1  56  last-success  Int64
+///  8  sequence UInt64         for none             64  failures      UInt32
+/// 16  state id UInt64     40  offset    Int64      68  CRC-32C of bytes 0..<68
+/// ```
+public struct StateSlot: Equatable, Sendable {
+  /// The size of one encoded slot.
+  public static let size = 72
+  static let magic: [UInt8] = Array("lkst".utf8)
+  static let version: UInt32 = 1
+
+  /// Orders the writes to the state file: the valid slot with the larger number is the newer.
+  public var sequence: UInt64
+  /// The `stateID` of the record this state belongs to.
+  public var stateID: UInt64
+  /// See `UserRecord.counter`.
+  public var counter: UInt64
+  /// See `UserRecord.lastStep`.
+  public var lastStep: Int64?
+  /// See `UserRecord.offset`.
+  public var offset: Int64
+  /// See `UserRecord.failures`.
+  public var failures: Int
+  /// See `UserRecord.lockedUntil`.
+  public var lockedUntil: Int64
+  /// See `UserRecord.lastSuccess`.
+  public var lastSuccess: Int64
+
+  /// The per-login state of `record`, numbered `sequence`.
+  public init(of record: UserRecord, sequence: UInt64) {
+    self.sequence = sequence
+    stateID = record.stateID
+    counter = record.counter
+    lastStep = record.lastStep
+    offset = record.offset
+    failures = record.failures
+    lockedUntil = record.lockedUntil
+    lastSuccess = record.lastSuccess
+  }
+
+  /// Puts this state into `record`.
+  public func apply(to record: inout UserRecord) {
+    record.counter = counter
+    record.lastStep = lastStep
+    record.offset = offset
+    record.failures = failures
+    record.lockedUntil = lockedUntil
+    record.lastSuccess = lastSuccess
+  }
+
+  /// The slot's bytes.
+  public func encoded() -> [UInt8] {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(Self.size)
+    func append<T: FixedWidthInteger>(_ value: T) {
+      withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+    bytes.append(contentsOf: Self.magic)
+    append(Self.version)
+    append(sequence)
+    append(stateID)
+    append(counter)
+    append(lastStep ?? -1)
+    append(offset)
+    append(lockedUntil)
+    append(lastSuccess)
+    append(UInt32(clamping: failures))
+    append(bytes.withUnsafeBytes { CRC32C.checksum($0) })
+    return bytes
+  }
+
+  /// Decodes a slot; `nil` when the bytes are not a whole, valid slot: empty (never written),
+  /// torn by a crash, or holding a value no record could hold.
+  public init?(decoding bytes: UnsafeRawBufferPointer) {
+    guard bytes.count == Self.size, bytes.starts(with: Self.magic) else { return nil }
+    func value<T: FixedWidthInteger>(at offset: Int, as type: T.Type) -> T {
+      var raw = T.zero
+      withUnsafeMutableBytes(of: &raw) {
+        $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + MemoryLayout<T>.size]))
+      }
+      return T(littleEndian: raw)
+    }
+    let checked = UnsafeRawBufferPointer(rebasing: bytes[..<(Self.size - 4)])
+    guard value(at: Self.size - 4, as: UInt32.self) == CRC32C.checksum(checked),
+      value(at: 4, as: UInt32.self) == Self.version
+    else { return nil }
+    let lastStep = value(at: 32, as: Int64.self)
+    let failures = value(at: 64, as: UInt32.self)
+    let unixTimes: ClosedRange<Int64> = 0...UserRecord.latestTime
+    sequence = value(at: 8, as: UInt64.self)
+    stateID = value(at: 16, as: UInt64.self)
+    counter = value(at: 24, as: UInt64.self)
+    self.lastStep = lastStep == -1 ? nil : lastStep
+    offset = value(at: 40, as: Int64.self)
+    lockedUntil = value(at: 48, as: Int64.self)
+    lastSuccess = value(at: 56, as: Int64.self)
+    self.failures = Int(failures)
+    guard counter <= UserRecord.largestCounter, lastStep >= -1, UserRecord.offsetRange.contains(offset),
+      failures <= UserRecord.largestFailureCount, unixTimes.contains(lockedUntil), unixTimes.contains(lastSuccess)
+    else { return nil }
+  }
+}
