@@ -38,8 +38,10 @@ $(MODULE): deps Package.swift $(shell find Sources -type f)
 	@mkdir -p $(BUILD)
 	install -m 0644 "$$($(SWIFT) build -c release --show-bin-path)/libpam_lockstep.so" $@
 
+# --static-swift-stdlib: the Swift runtime and Foundation are linked in, so the installed tool
+# runs on machines without a Swift toolchain.
 $(CLI): deps Package.swift $(shell find Sources -type f)
-	$(SWIFT) build -c release --product lockstep
+	$(SWIFT) build -c release --product lockstep --static-swift-stdlib
 	@mkdir -p $(BUILD)
 	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/lockstep" $@
 
@@ -56,7 +58,7 @@ demo: deps all
 
 install: $(MODULE) $(CLI)
 	install -d -m 0755 $(DESTDIR)$(BINDIR)
-	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/lockstep
+	install -m 0755 -s --strip-program=strip $(CLI) $(DESTDIR)$(BINDIR)/lockstep
 	install -d -m 0755 $(DESTDIR)$(PAMDIR)
 	install -m 0644 -s --strip-program=strip $(MODULE) $(DESTDIR)$(PAMDIR)/pam_lockstep.so
 	install -d -m 0700 $(DESTDIR)$(STOREDIR)
