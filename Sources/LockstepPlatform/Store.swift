@@ -23,6 +23,9 @@ public final class Store {
   private let directory: FileDescriptor
   private let crypto = LibCrypto()
 
+  /// The store directory's descriptor, for the listing in `userNames()`.
+  var directoryDescriptor: Int32 { directory.raw }
+
   /// Opens and checks the store directory: it must be a directory owned by root that no one
   /// else can write to.
   public init(path: String) throws(StoreError) {
@@ -37,6 +40,39 @@ public final class Store {
     if st.st_uid != 0 { throw .unusableDirectory(path: path, reason: "it is not owned by root") }
     if st.st_mode & 0o022 != 0 {
       throw .unusableDirectory(path: path, reason: "it is writable by group or others (mode \(octal(st.st_mode)))")
+    }
+    try checkAncestors(of: st)
+  }
+
+  /// Checks every directory above the store, up to `/`: each must be owned by root and not
+  /// writable by group or others unless it is sticky (as `/tmp` is, where no one can rename
+  /// or remove root's entries). Otherwise someone else could swap the store for their own.
+  /// The walk goes through `..` from the opened directory, so symbolic links in the configured
+  /// path change nothing.
+  private func checkAncestors(of store: stat) throws(StoreError) {
+    var current = store
+    var handle = directory
+    var above = path
+    while true {
+      let parent: FileDescriptor
+      let st: stat
+      do {
+        parent = try FileDescriptor.open(Array("..".utf8), in: handle.raw, flags: O_RDONLY | O_DIRECTORY)
+        st = try parent.status()
+      } catch {
+        throw .unusableDirectory(path: path, reason: "a directory above it cannot be checked (\(error))")
+      }
+      if st.st_dev == current.st_dev && st.st_ino == current.st_ino { return }
+      above += "/.."
+      if st.st_uid != 0 {
+        throw .unusableDirectory(path: path, reason: "\(above) is not owned by root (uid \(st.st_uid))")
+      }
+      if st.st_mode & 0o022 != 0 && st.st_mode & S_ISVTX == 0 {
+        throw .unusableDirectory(
+          path: path, reason: "\(above) is writable by group or others and not sticky (mode \(octal(st.st_mode)))")
+      }
+      current = st
+      handle = parent
     }
   }
 

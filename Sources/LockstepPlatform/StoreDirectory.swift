@@ -32,9 +32,15 @@ extension Store {
   /// than being skipped silently. The store's own files (locks and temporary files) start with
   /// `.` and are never listed.
   public func userNames() throws(StoreError) -> [UserName] {
-    guard let stream = withCString(Array(path.utf8), { opendir($0) }) else {
-      throw .system(path: path, SystemError("opendir"))
+    // A stream on a duplicate of the checked descriptor, not a second open of the path.
+    let copy = fcntl(directoryDescriptor, F_DUPFD_CLOEXEC, 0)
+    guard copy >= 0 else { throw .system(path: path, SystemError("fcntl")) }
+    guard let stream = fdopendir(copy) else {
+      let failure = SystemError("fdopendir")
+      close(copy)
+      throw .system(path: path, failure)
     }
+    rewinddir(stream)
     defer { closedir(stream) }
     var names: [UserName] = []
     while true {

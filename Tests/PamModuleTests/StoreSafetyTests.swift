@@ -38,6 +38,23 @@ import Testing
     #expect(login.result == "PAM_AUTHINFO_UNAVAIL")
   }
 
+  /// Whoever can write to a directory above the store can put a store of their own in its
+  /// place, unless the directory is sticky (as `/tmp`, above every sandbox, is).
+  @Test(arguments: [(0o777, "PAM_AUTHINFO_UNAVAIL"), (0o775, "PAM_AUTHINFO_UNAVAIL"), (0o1777, "PAM_SUCCESS")])
+  func directoryAboveTheStoreWritableByOthers(mode: Int, expected: String) throws {
+    let (login, sandbox) = try loginAfter { try setMode($0.root, mode) }
+    #expect(login.result == expected)
+    if expected != "PAM_SUCCESS" {
+      #expect(sandbox.logLines().contains { $0.contains("store/.. is writable by group or others and not sticky") })
+    }
+  }
+
+  @Test func directoryAboveTheStoreNotOwnedByRootIsRefused() throws {
+    let (login, sandbox) = try loginAfter { try setOwner($0.root, uid: 65534) }
+    #expect(login.result == "PAM_AUTHINFO_UNAVAIL")
+    #expect(sandbox.logLines().contains { $0.contains("store/.. is not owned by root (uid 65534)") })
+  }
+
   @Test func symlinkToShadowIsRefused() throws {
     let (login, sandbox) = try loginAfter {
       try FileManager.default.removeItem(atPath: $0.store + "/alice")
