@@ -38,6 +38,9 @@ let package = Package(
           "-static-stdlib", "-use-ld=lld",
           "-Xlinker", "-z", "-Xlinker", "nodelete",
           "-Xlinker", "--version-script=\(root)/Sources/PamLockstep/exports.map",
+          // The host's environment is hidden from the image: see Sources/CPAM/hidden_environment.c.
+          "-Xlinker", "--wrap=getenv", "-Xlinker", "--wrap=secure_getenv",
+          "-Xlinker", "--wrap=environ", "-Xlinker", "--wrap=__environ",
         ])
       ]
     ),
