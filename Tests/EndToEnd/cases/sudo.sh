@@ -4,8 +4,7 @@ sudo_right_code() {
   use_sudo sudo-code-only && enroll || return 1
   sudo_id -- "$(code)"
   expect_root
-  check "the prompt should be the module's" prompted "Verification code"
-  check_not "no password should be asked for" prompted "[Pp]assword"
+  check "only the code should be asked for" prompts_were "Verification code"
 }
 register root sudo_right_code "sudo, code only: the right code runs the command as root"
 
@@ -42,6 +41,6 @@ sudo_wrong_code_then_password() {
   use_sudo sudo && enroll || return 1
   sudo_id -- "$(wrong_code)" "$TEST_PASSWORD"
   expect_not_root
-  check_not "the password should never be asked for after a wrong code" prompted "password for"
+  check "the password should never be asked for after a wrong code" prompts_were "Verification code"
 }
 register root sudo_wrong_code_then_password "sudo, code then password: a wrong code ends it before the password"

@@ -110,6 +110,11 @@ answer() {
   return $status
 }
 
+# prompted PATTERN: the program showed a prompt containing PATTERN.
+prompted() {
+  contains "$SCRATCH/transcript" "$1[^:]*: "
+}
+
 # prompts_were PROMPT...: the program's prompts were exactly these, in this order (each given
 # as its text before the ": ", e.g. "Verification code").
 prompts_were() {

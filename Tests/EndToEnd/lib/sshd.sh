@@ -140,7 +140,3 @@ expect_refused() {
   check_not "sshd should not log an accepted login" log_has "Accepted [a-z-]+(/pam)? for"
 }
 
-# prompted TEXT: the client showed a prompt ending in TEXT.
-prompted() {
-  contains "$SCRATCH/transcript" "$1: "
-}
