@@ -39,6 +39,7 @@ lockstep_man_page_covers_the_cli() {
   for command in "${commands[@]}"; do
     # A subsection titled with the command (and its operands).
     check "lockstep(8) should have a section for '$command'" grep -qE "^   $command( |\$)" <<<"$page"
+    # shellcheck disable=SC2086 # "import pam-oath" is two words
     for option in $(cli_options $command); do
       check "lockstep(8) should mention $option (of '$command')" grep -qF -- "$option" <<<"$page"
     done

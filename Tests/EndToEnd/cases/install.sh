@@ -3,12 +3,12 @@
 
 # mode_is PATH MODE: the file exists with that permission mode (and is root's when we are root).
 mode_is() {
-  local actual
+  local actual expected
   actual=$(stat -c '%a %U' "$1" 2>/dev/null) || {
     note "missing: $1"
     return 1
   }
-  local expected="$2 $(id -un)"
+  expected="$2 $(id -un)"
   [[ $actual == "$expected" ]] || {
     note "$1: mode and owner are '$actual', expected '$expected'"
     return 1
@@ -30,7 +30,7 @@ install_and_uninstall() {
   check "store directory" mode_is "$destdir/var/lib/lockstep" 700
   check "pam_lockstep(8)" mode_is "$destdir/usr/local/share/man/man8/pam_lockstep.8" 644
   check "lockstep(8)" mode_is "$destdir/usr/local/share/man/man8/lockstep.8" 644
-  check "exactly those files should be installed" [ "$(echo $installed | wc -w)" = 4 ]
+  check "exactly those files should be installed" [ "$(wc -w <<<"$installed")" = 4 ]
   check "the installed CLI should run" quietly "$destdir/usr/local/sbin/lockstep" --version
   check "the installed module should be stripped" no_symbol_table "$destdir$moduledir/pam_lockstep.so"
   check "the installed module should export the PAM entry points only" exports_pam_entry_points_only \

@@ -26,10 +26,10 @@ prepare_sshd() {
 # at the top of its configuration, the way /etc/ssh/sshd_config.d/lockstep.conf is included by
 # Debian's sshd_config (which follows, with the settings that the included file must win over).
 start_sshd() {
-  local setup=$1 extra=${2:-} attempt
+  local setup=$1 extra=${2:-}
   stop_sshd
   install_pam_service "$SSHD_SERVICE" "sshd-$setup" "$extra" || return 1
-  for attempt in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5; do
     # A random port; if another program took it meanwhile, sshd exits and we try another.
     SSHD_PORT=$((20000 + RANDOM % 40000))
     cat >"$SCRATCH/sshd_config" <<CONFIG
@@ -40,24 +40,21 @@ LogLevel VERBOSE
 PrintMotd no
 PrintLastLog no
 Include $EXAMPLES/sshd_config-$setup
-# Debian's /etc/ssh/sshd_config, below its Include line:
+# What Debian's /etc/ssh/sshd_config says about authentication below its Include line:
 KbdInteractiveAuthentication no
 UsePAM yes
-X11Forwarding no
 CONFIG
     rm -f "$SCRATCH/sshd.pid"
     : >"$SSHD_LOG"
     "$SCRATCH/sbin/$SSHD_SERVICE" -D -f "$SCRATCH/sshd_config" -E "$SSHD_LOG" </dev/null &
     SSHD_PID=$!
     # sshd writes its pid file once it listens; it exits if it cannot.
-    eventually 30 sshd_ready_or_gone
-    if [[ -s $SCRATCH/sshd.pid ]]; then
+    if eventually 30 sshd_ready_or_gone && [[ -s $SCRATCH/sshd.pid ]]; then
       echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1-2 "$SCRATCH/host_key.pub")" >"$SCRATCH/known_hosts"
       SSHD_SETUP="$setup $extra"
       return 0
     fi
-    wait "$SSHD_PID" 2>/dev/null
-    SSHD_PID=""
+    stop_sshd
     grep -q 'Address already in use' "$SSHD_LOG" || break
   done
   fail "sshd did not start: $(tr '\n' '|' <"$SSHD_LOG")"
@@ -115,7 +112,10 @@ new_log_lines() {
 # logged PATTERN: sshd logged a line matching PATTERN for the last login (waiting for it a
 # little: the privileged process may write the log after the client has gone).
 logged() {
-  eventually 10 log_has "$1"
+  eventually 10 log_has "$1" || {
+    note "sshd's log for this login: $(new_log_lines | tr '\n' '|')"
+    return 1
+  }
 }
 
 log_has() {
