@@ -1,9 +1,12 @@
 # Lockstep: build, test, demo and install.
 #
 #   make          build/pam_lockstep.so, build/lockstep (the CLI) and the test driver
-#   make test     every test (installs missing Debian packages first when run as root)
+#   make test     every test: swift test, then the end-to-end suite (real sshd and sudo);
+#                 installs missing Debian packages first when run as root
+#   make e2e      the end-to-end suite alone (Tests/EndToEnd/run; most cases need root)
 #   make demo     a real PAM login against the built module in a throwaway directory
-#   make install  the module into the system's PAM directory (honours DESTDIR)
+#   make install  the module into the system's PAM directory, the CLI into $(PREFIX)/sbin,
+#                 the man pages, and the store directory (honours DESTDIR); make uninstall
 
 SWIFT       ?= swift
 CC          ?= cc
@@ -14,15 +17,18 @@ DRIVER      := $(BUILD)/pam-driver
 MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMDIR      ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,/lib/security)
 STOREDIR    ?= /var/lib/lockstep
-BINDIR      ?= /usr/local/sbin
-MANDIR      ?= /usr/local/share/man
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+MANPAGES    := pam_lockstep.8 lockstep.8
 
 # Debian packages the build and the tests need.
 BUILD_PACKAGES := libpam0g-dev libssl-dev libqrencode-dev pkg-config
-TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-google-authenticator
+TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-google-authenticator \
+                  openssh-server openssh-client sudo expect jq groff-base
 DEMO_PACKAGES  := pamtester oathtool
 
-.PHONY: all deps test-deps test demo install uninstall clean format lint
+.PHONY: all deps test-deps test e2e demo install uninstall clean format lint
 
 all: $(MODULE) $(CLI) $(DRIVER)
 
@@ -33,24 +39,28 @@ deps:
 test-deps: deps
 	@scripts/install-packages $(TEST_PACKAGES)
 
-$(MODULE): deps Package.swift $(shell find Sources -type f)
+$(MODULE): Package.swift $(shell find Sources -type f) | deps
 	$(SWIFT) build -c release --product pam_lockstep --disable-local-rpath
 	@mkdir -p $(BUILD)
 	install -m 0644 "$$($(SWIFT) build -c release --show-bin-path)/libpam_lockstep.so" $@
 
 # --static-swift-stdlib: the Swift runtime and Foundation are linked in, so the installed tool
 # runs on machines without a Swift toolchain.
-$(CLI): deps Package.swift $(shell find Sources -type f)
+$(CLI): Package.swift $(shell find Sources -type f) | deps
 	$(SWIFT) build -c release --product lockstep --static-swift-stdlib
 	@mkdir -p $(BUILD)
 	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/lockstep" $@
 
-$(DRIVER): Tests/PamModuleTests/Driver/pam_driver.c deps
+$(DRIVER): Tests/PamModuleTests/Driver/pam_driver.c | deps
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lpam -rdynamic
 
 test: test-deps all
 	$(SWIFT) test
+	Tests/EndToEnd/run
+
+e2e: test-deps all
+	Tests/EndToEnd/run
 
 demo: deps all
 	@scripts/install-packages $(DEMO_PACKAGES)
@@ -63,10 +73,11 @@ install: $(MODULE) $(CLI)
 	install -m 0644 -s --strip-program=strip $(MODULE) $(DESTDIR)$(PAMDIR)/pam_lockstep.so
 	install -d -m 0700 $(DESTDIR)$(STOREDIR)
 	install -d -m 0755 $(DESTDIR)$(MANDIR)/man8
-	install -m 0644 man/pam_lockstep.8 $(DESTDIR)$(MANDIR)/man8/pam_lockstep.8
+	install -m 0644 $(addprefix man/,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man8/
 
 uninstall:
-	rm -f $(DESTDIR)$(PAMDIR)/pam_lockstep.so $(DESTDIR)$(MANDIR)/man8/pam_lockstep.8 $(DESTDIR)$(BINDIR)/lockstep
+	rm -f $(DESTDIR)$(PAMDIR)/pam_lockstep.so $(DESTDIR)$(BINDIR)/lockstep
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MANPAGES))
 	@echo "The store $(DESTDIR)$(STOREDIR) is left in place; remove it by hand if you mean to."
 
 format:

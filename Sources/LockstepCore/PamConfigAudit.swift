@@ -241,8 +241,14 @@ public enum PamConfigAudit {
     return includes && (line.module == "common-auth" || line.module.hasSuffix("/common-auth"))
   }
 
+  /// Modules that succeed only for a caller who is already root (`su`'s first line), so
+  /// letting them skip the code asks nothing of anyone who could not bypass it anyway.
+  private static let rootOnlyModules = ["pam_rootok.so"]
+
   /// Whether a line, when its module succeeds, can skip the lines after it (and which).
   private static func skippedLineCount(after line: Line) -> Int? {
+    let moduleName = line.module.split(separator: "/").last.map(String.init) ?? line.module
+    if rootOnlyModules.contains(moduleName) { return nil }
     if !line.bracketed { return line.control == "sufficient" ? Int.max : nil }
     guard let action = line.action(for: "success") else { return nil }
     if action == "done" { return Int.max }

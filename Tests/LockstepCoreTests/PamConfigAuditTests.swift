@@ -123,6 +123,10 @@ struct PamConfigAuditTests {
         "auth [success=1 default=ignore] pam_unix.so\naccount required pam_unix.so\nauth requisite pam_deny.so\nauth required pam_lockstep.so\n",
       expected: []),
     Case(
+      name: "su's pam_rootok before lockstep only lets root through",
+      text: "auth sufficient pam_rootok.so\n@include common-auth\nauth required pam_lockstep.so nullok\n",
+      expected: [Expected("pam.nullok", .info, 3)]),
+    Case(
       name: "success=done before lockstep",
       text: "auth [success=done default=ignore] pam_sss.so\nauth required pam_lockstep.so\n",
       expected: [Expected("pam.skippable", .warning, 2)]),

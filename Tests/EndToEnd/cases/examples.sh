@@ -1,0 +1,72 @@
+# The shipped examples beyond sshd and sudo: lockstep's own audit finds nothing wrong with
+# them, and the login and su snippets work in a real PAM stack (driven by pamtester, since
+# login and su have fixed service names).
+
+# audit_is_clean SSHD_CONFIG: `lockstep check` on pam.d-examples/ with this sshd_config reports
+# no warning or error, except that the clock may be unsynchronised on this machine.
+audit_is_clean() {
+  local findings
+  findings=$("$CLI" check --store "$STORE" --pam-directory "$EXAMPLES" --sshd-config "$EXAMPLES/$1" --json |
+    jq -r '.findings[] | select(.severity != "info" and .rule != "clock.unsynchronised") |
+      "\(.severity) \(.file):\(.line) \(.message)"')
+  [[ -z $findings ]] || {
+    note "findings: $findings"
+    return 1
+  }
+}
+
+examples_pass_the_audit() {
+  enroll || return 1
+  local setup
+  for setup in code-only key-then-code password-then-code; do
+    check "lockstep check should find nothing wrong with sshd_config-$setup and the PAM files" \
+      audit_is_clean "sshd_config-$setup"
+  done
+  # And the audit does look at them: a broken copy is caught.
+  local broken=$SCRATCH/broken
+  mkdir -p "$broken"
+  sed 's/^auth       required     pam_lockstep.so$/auth sufficient pam_lockstep.so nullok/' \
+    "$EXAMPLES/sshd-code-only" >"$broken/sshd"
+  sed 's/^AuthenticationMethods.*//' "$EXAMPLES/sshd_config-code-only" >"$broken/sshd_config"
+  "$CLI" check --store "$STORE" --pam-directory "$broken" --sshd-config "$broken/sshd_config" --json \
+    >"$SCRATCH/findings.json"
+  check "control: the audit should flag 'sufficient' with 'nullok'" \
+    contains "$SCRATCH/findings.json" '"rule" : "pam.nullok-sufficient"'
+  check "control: the audit should flag a missing AuthenticationMethods" \
+    contains "$SCRATCH/findings.json" '"rule" : "sshd.authmethods-missing"'
+}
+register root examples_pass_the_audit "lockstep check finds no warning or error in pam.d-examples/"
+
+# pamtester_as SERVICE ANSWER...: `pamtester SERVICE TEST_USER authenticate` on a terminal.
+pamtester_auth() {
+  local service=$1
+  shift
+  answer $# "$@" /usr/bin/pamtester "$service" "$TEST_USER" authenticate
+}
+
+login_example() {
+  local service=login-lockstep-e2e-$RUN_ID
+  install_pam_service "$service" login && enroll || return 1
+  pamtester_auth "$service" "$TEST_PASSWORD" "$(code)"
+  check "password and code should authenticate" contains "$SCRATCH/transcript" "successfully authenticated"
+  check "asked for the password, then the code" prompts_were Password "Verification code"
+  pamtester_auth "$service" "$TEST_PASSWORD" "$(wrong_code)"
+  check_not "a wrong code should not authenticate" contains "$SCRATCH/transcript" "successfully authenticated"
+  unenroll || return 1
+  pamtester_auth "$service" "$TEST_PASSWORD"
+  check "with nullok, an unenrolled account logs in with its password" \
+    contains "$SCRATCH/transcript" "successfully authenticated"
+  check "and is not asked for a code" prompts_were Password
+}
+register root login_example "login example: password then code; unenrolled accounts keep their password (nullok)"
+
+su_example() {
+  local service=su-lockstep-e2e-$RUN_ID
+  install_pam_service "$service" su && enroll || return 1
+  # pamtester runs as root, as su does when root switches users: pam_rootok lets it through.
+  pamtester_auth "$service"
+  check "root should switch users without a prompt" contains "$SCRATCH/transcript" "successfully authenticated"
+  check "and without a code" prompts_were
+  expect_state lastStep null
+}
+register root su_example "su example: root switching users is asked nothing (pam_rootok stays first)"

@@ -1,0 +1,71 @@
+# `make install` and `make uninstall` into a scratch DESTDIR: what lands where, with which
+# modes, and that uninstall takes it away again (leaving the store, as documented).
+
+# mode_is PATH MODE: the file exists with that permission mode (and is root's when we are root).
+mode_is() {
+  local actual expected
+  actual=$(stat -c '%a %U' "$1" 2>/dev/null) || {
+    note "missing: $1"
+    return 1
+  }
+  expected="$2 $(id -un)"
+  [[ $actual == "$expected" ]] || {
+    note "$1: mode and owner are '$actual', expected '$expected'"
+    return 1
+  }
+}
+
+install_and_uninstall() {
+  local destdir=$SCRATCH/destdir installed moduledir
+  make -s -C "$REPO" install DESTDIR="$destdir" >"$SCRATCH/make.log" 2>&1 || {
+    fail "make install failed: $(tr '\n' '|' <"$SCRATCH/make.log")"
+    return 1
+  }
+  installed=$(cd "$destdir" && find . -mindepth 1 \( -type f -o -type l \) | sort | tr '\n' ' ')
+  note "installed: $installed"
+  moduledir=$(cd "$destdir" && dirname "$(find . -name pam_lockstep.so)" | cut -c 2-)
+  check "the module should go where the system's other PAM modules are ($moduledir)" [ -e "$moduledir/pam_unix.so" ]
+  check "module" mode_is "$destdir$moduledir/pam_lockstep.so" 644
+  check "CLI" mode_is "$destdir/usr/local/sbin/lockstep" 755
+  check "store directory" mode_is "$destdir/var/lib/lockstep" 700
+  check "pam_lockstep(8)" mode_is "$destdir/usr/local/share/man/man8/pam_lockstep.8" 644
+  check "lockstep(8)" mode_is "$destdir/usr/local/share/man/man8/lockstep.8" 644
+  check "exactly those files should be installed" [ "$(wc -w <<<"$installed")" = 4 ]
+  check "the installed CLI should run" quietly "$destdir/usr/local/sbin/lockstep" --version
+  check "the installed module should be stripped" no_symbol_table "$destdir$moduledir/pam_lockstep.so"
+  check "the installed module should export the PAM entry points only" exports_pam_entry_points_only \
+    "$destdir$moduledir/pam_lockstep.so"
+
+  make -s -C "$REPO" uninstall DESTDIR="$destdir" >"$SCRATCH/make.log" 2>&1 || fail "make uninstall failed"
+  local left
+  left=$(cd "$destdir" && find . -mindepth 1 \( -type f -o -type l \))
+  check "make uninstall should remove every installed file" [ -z "$left" ]
+  check "make uninstall should leave the store" [ -d "$destdir/var/lib/lockstep" ]
+}
+register any install_and_uninstall "make install DESTDIR=...: module, CLI, man pages and store with the right modes; make uninstall"
+
+install_with_prefix() {
+  local destdir=$SCRATCH/destdir-prefix
+  make -s -C "$REPO" install DESTDIR="$destdir" PREFIX=/opt/lockstep >"$SCRATCH/make.log" 2>&1 || {
+    fail "make install PREFIX=/opt/lockstep failed"
+    return 1
+  }
+  check "CLI under the prefix" mode_is "$destdir/opt/lockstep/sbin/lockstep" 755
+  check "lockstep(8) under the prefix" mode_is "$destdir/opt/lockstep/share/man/man8/lockstep.8" 644
+  make -s -C "$REPO" uninstall DESTDIR="$destdir" PREFIX=/opt/lockstep >/dev/null 2>&1
+  check "make uninstall PREFIX=... should remove them" [ ! -e "$destdir/opt/lockstep/sbin/lockstep" ]
+}
+register any install_with_prefix "make install PREFIX=/opt/lockstep puts the CLI and man pages under the prefix"
+
+no_symbol_table() {
+  ! readelf -S "$1" | grep -q '\.symtab'
+}
+
+exports_pam_entry_points_only() {
+  local exported
+  exported=$(nm -D --defined-only "$1" | awk '{print $3}' | sort | tr '\n' ' ')
+  [[ $exported == "pam_sm_authenticate pam_sm_setcred " ]] || {
+    note "exported: $exported"
+    return 1
+  }
+}
