@@ -17,6 +17,8 @@ let package = Package(
   targets: [
     .target(
       name: "CPAM",
+      // DWARF 4: valgrind 3.19 (Debian 12) cannot read the module's DWARF 5 debug information.
+      cSettings: [.unsafeFlags(["-gdwarf-4"])],
       linkerSettings: [.linkedLibrary("pam")]
     ),
     .systemLibrary(
