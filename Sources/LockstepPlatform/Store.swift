@@ -94,6 +94,31 @@ public final class Store {
   /// Reads `user`'s record file alone; `nil` when there is none.
   private func readRecord(_ user: UserName) throws(StoreError) -> UserRecord? {
     let recordPath = self.recordPath(user)
+    // A writer that renames a new record over this one between the open and the fstat leaves
+    // the opened file with no links: open the name again, which now holds the new record.
+    var opened = try openRecord(user)
+    var retries = 0
+    while let (_, st) = opened, st.st_nlink == 0, retries < 3 {
+      opened = try openRecord(user)
+      retries += 1
+    }
+    guard let (file, st) = opened else { return nil }
+    try checkOwnership(st, path: recordPath)
+    guard st.st_size <= RecordFormat.maximumSize else {
+      throw .unsafeRecord(path: recordPath, reason: "it is larger than \(RecordFormat.maximumSize) bytes")
+    }
+    let text: SecretBytes
+    do { text = try file.readAll(count: Int(st.st_size)) } catch { throw .system(path: recordPath, error) }
+    do {
+      return try text.withUnsafeBytes { bytes throws(LineError) in try RecordFormat.parse(bytes) }
+    } catch {
+      throw .malformedRecord(path: recordPath, error)
+    }
+  }
+
+  /// Opens `user`'s record for reading and returns it with its status; `nil` when there is none.
+  private func openRecord(_ user: UserName) throws(StoreError) -> (FileDescriptor, stat)? {
+    let recordPath = self.recordPath(user)
     let file: FileDescriptor
     do {
       // O_NONBLOCK: opening a FIFO planted in the store must not hang the login.
@@ -106,19 +131,7 @@ public final class Store {
       default: throw .system(path: recordPath, error)
       }
     }
-    let st: stat
-    do { st = try file.status() } catch { throw .system(path: recordPath, error) }
-    try checkOwnership(st, path: recordPath)
-    guard st.st_size <= RecordFormat.maximumSize else {
-      throw .unsafeRecord(path: recordPath, reason: "it is larger than \(RecordFormat.maximumSize) bytes")
-    }
-    let text: SecretBytes
-    do { text = try file.readAll(count: Int(st.st_size)) } catch { throw .system(path: recordPath, error) }
-    do {
-      return try text.withUnsafeBytes { bytes throws(LineError) in try RecordFormat.parse(bytes) }
-    } catch {
-      throw .malformedRecord(path: recordPath, error)
-    }
+    do { return (file, try file.status()) } catch { throw .system(path: recordPath, error) }
   }
 
   /// Takes `user`'s exclusive lock, waiting while another process holds it. The lock is an

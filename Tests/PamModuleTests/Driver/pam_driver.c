@@ -10,38 +10,61 @@
  *   result PAM_SUCCESS
  *   rss_kb <resident set size after warm-up> <resident set size at the end>   (with --cycles)
  *   host unchanged | host changed: <what>                                   (with --check-host)
+ *   descriptors inspected <n> times; seen <path>... | descriptor <fd> (<path>) without O_CLOEXEC
+ *   scan clean <bytes> | scan found <hex> in <mapping>                      (with --scan-for)
+ *
+ * Standard output is line-buffered, so each line leaves the process as it is printed: a test
+ * (or strace) sees "prompt ..." the moment the module asks.
  *
  * It also stands in for the system logger: syslog(3) and its fortified variants are defined
  * here, so every line the module logs through pam_syslog lands in the file named by
  * --syslog (or $LOCKSTEP_DRIVER_SYSLOG) instead of the machine's log.
+ *
+ * With --check-host it also defines flock(2), fsync(2), fdatasync(2) and renameat(2): the
+ * module's calls bind to these (the driver is linked with -rdynamic), which inspect every open
+ * descriptor at that instant (is it close-on-exec?) and then make the real system call. So the
+ * descriptors the module holds while it locks, writes and syncs are checked, not only those
+ * left at the end.
  */
 #define _GNU_SOURCE
 #include <security/pam_appl.h>
 
 #include <dirent.h>
-#include <signal.h>
-#include <sys/fsuid.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #define MAX_ANSWERS 16
+#define MAX_PATTERNS 8
 
-static const char *answers[MAX_ANSWERS];
+static char *answers[MAX_ANSWERS];
+static int answer_allocated[MAX_ANSWERS];
 static int answer_count;
 static int next_answer;
 static int conversation_fails;
 static const char *syslog_path;
+static const char *ready_fifo, *start_fifo;
+static int sync_at_prompt, synced;
+static int check_host;
+
+static void inspect_descriptors(void);
 
 /* ---- syslog stand-in -------------------------------------------------------------------- */
 
 static void log_line(int priority, const char *format, va_list args) {
+  inspect_descriptors();
   const char *path = syslog_path ? syslog_path : getenv("LOCKSTEP_DRIVER_SYSLOG");
   if (path == NULL) return;
   int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -74,6 +97,23 @@ void __syslog_chk(int priority, int flag, const char *format, ...) {
   va_end(args);
 }
 
+/* ---- start line ------------------------------------------------------------------------- */
+
+/* A start line for races. Open the start FIFO first (the test holds it open, so this does not
+   block), then say "ready" with one byte on the other FIFO, then wait for end-of-file on the
+   start FIFO, which the test gives every waiting process at once by closing its end after it
+   has heard from all of them. Returns 0 when released. */
+static int wait_at_start_line(void) {
+  char byte = 'r';
+  int start = open(start_fifo, O_RDONLY | O_CLOEXEC);
+  int ready = open(ready_fifo, O_WRONLY | O_CLOEXEC);
+  if (start < 0 || ready < 0 || write(ready, &byte, 1) != 1) return -1;
+  close(ready);
+  int released = read(start, &byte, 1) == 0 ? 0 : -1;
+  close(start);
+  return released;
+}
+
 /* ---- conversation ----------------------------------------------------------------------- */
 
 static void print_text(const char *label, const char *text) {
@@ -83,6 +123,7 @@ static void print_text(const char *label, const char *text) {
 static int converse(int count, const struct pam_message **messages, struct pam_response **replies,
                     void *data) {
   (void)data;
+  inspect_descriptors();
   if (conversation_fails) return PAM_CONV_ERR;
   struct pam_response *out = calloc((size_t)count, sizeof *out);
   if (out == NULL) return PAM_BUF_ERR;
@@ -92,6 +133,15 @@ static int converse(int count, const struct pam_message **messages, struct pam_r
     case PAM_PROMPT_ECHO_OFF:
     case PAM_PROMPT_ECHO_ON:
       printf("prompt echo=%s %s\n", m->msg_style == PAM_PROMPT_ECHO_ON ? "on" : "off", m->msg);
+      /* With --sync-at prompt, the module waits here, mid-login, until the test releases it. */
+      if (sync_at_prompt && !synced) {
+        synced = 1;
+        if (wait_at_start_line() != 0) {
+          for (int j = 0; j < i; j++) free(out[j].resp);
+          free(out);
+          return PAM_CONV_ERR;
+        }
+      }
       if (next_answer >= answer_count) {
         printf("conversation no-answer-left\n");
         for (int j = 0; j < i; j++) free(out[j].resp);
@@ -171,22 +221,41 @@ static long resident_kb(void) {
 
 struct host_state {
   struct sigaction actions[NSIG];
+  sigset_t blocked;
   mode_t umask;
   uid_t ruid, euid, suid;
   gid_t rgid, egid, sgid;
   int fsuid, fsgid;
+  int dumpable;
+  struct rlimit core, files;
+  char cwd[PATH_MAX];
+  struct { dev_t dev; ino_t ino; int status_flags, fd_flags; } standard[3];
   char fds[1024];
 };
 
 static void capture_host(struct host_state *h) {
   memset(h, 0, sizeof *h);
   for (int s = 1; s < NSIG; s++) sigaction(s, NULL, &h->actions[s]);
+  sigprocmask(SIG_BLOCK, NULL, &h->blocked);
   h->umask = umask(022);
   umask(h->umask);
   getresuid(&h->ruid, &h->euid, &h->suid);
   getresgid(&h->rgid, &h->egid, &h->sgid);
   h->fsuid = setfsuid(-1);
   h->fsgid = setfsgid(-1);
+  h->dumpable = prctl(PR_GET_DUMPABLE);
+  getrlimit(RLIMIT_CORE, &h->core);
+  getrlimit(RLIMIT_NOFILE, &h->files);
+  if (getcwd(h->cwd, sizeof h->cwd) == NULL) h->cwd[0] = '\0';
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) == 0) {
+      h->standard[fd].dev = st.st_dev;
+      h->standard[fd].ino = st.st_ino;
+    }
+    h->standard[fd].status_flags = fcntl(fd, F_GETFL);
+    h->standard[fd].fd_flags = fcntl(fd, F_GETFD);
+  }
   DIR *d = opendir("/proc/self/fd");
   if (d == NULL) return;
   struct dirent *e;
@@ -199,6 +268,11 @@ static void capture_host(struct host_state *h) {
   closedir(d);
 }
 
+static int changed(const char *what) {
+  printf("host changed: %s\n", what);
+  return 0;
+}
+
 static void compare_host(const struct host_state *a, const struct host_state *b) {
   int same = 1;
   for (int s = 1; s < NSIG; s++) {
@@ -207,17 +281,220 @@ static void compare_host(const struct host_state *a, const struct host_state *b)
       same = 0;
     }
   }
-  if (a->umask != b->umask) { printf("host changed: umask\n"); same = 0; }
-  if (a->ruid != b->ruid || a->euid != b->euid || a->suid != b->suid || a->fsuid != b->fsuid) {
-    printf("host changed: user ids\n");
-    same = 0;
+  for (int s = 1; s < NSIG; s++) {
+    if (sigismember(&a->blocked, s) != sigismember(&b->blocked, s)) same = changed("blocked signals");
   }
+  if (a->umask != b->umask) same = changed("umask");
+  if (a->ruid != b->ruid || a->euid != b->euid || a->suid != b->suid || a->fsuid != b->fsuid) same = changed("user ids");
   if (a->rgid != b->rgid || a->egid != b->egid || a->sgid != b->sgid || a->fsgid != b->fsgid) {
-    printf("host changed: group ids\n");
+    same = changed("group ids");
+  }
+  if (a->dumpable != b->dumpable) same = changed("dumpable flag");
+  if (a->core.rlim_cur != b->core.rlim_cur || a->files.rlim_cur != b->files.rlim_cur) same = changed("limits");
+  if (strcmp(a->cwd, b->cwd) != 0) same = changed("working directory");
+  for (int fd = 0; fd < 3; fd++) {
+    if (a->standard[fd].dev != b->standard[fd].dev || a->standard[fd].ino != b->standard[fd].ino ||
+        a->standard[fd].status_flags != b->standard[fd].status_flags ||
+        a->standard[fd].fd_flags != b->standard[fd].fd_flags) {
+      same = changed(fd == 0 ? "standard input" : fd == 1 ? "standard output" : "standard error");
+    }
+  }
+  if (strcmp(a->fds, b->fds) != 0) {
+    printf("host changed: open descriptors [%s] -> [%s]\n", a->fds, b->fds);
     same = 0;
   }
-  if (strcmp(a->fds, b->fds) != 0) { printf("host changed: open descriptors [%s] -> [%s]\n", a->fds, b->fds); same = 0; }
   if (same) printf("host unchanged\n");
+}
+
+/* ---- descriptors the module holds while it works ----------------------------------------- */
+
+#define MAX_SEEN 16
+
+static char preexisting[1024];           /* descriptors open before the module ran: 1 each */
+static int inspections;
+static char seen[MAX_SEEN][PATH_MAX];    /* what the module's descriptors pointed at */
+static int seen_count;
+static char problems[4096];
+
+/* Whether descriptor fd has O_CLOEXEC, from /proc/self/fdinfo (the kernel's own view). */
+static int close_on_exec(int fd) {
+  char path[64], text[512];
+  snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+  int info = open(path, O_RDONLY | O_CLOEXEC);
+  if (info < 0) return 1; /* closed meanwhile */
+  ssize_t n = read(info, text, sizeof text - 1);
+  close(info);
+  if (n <= 0) return 1;
+  text[n] = '\0';
+  const char *flags = strstr(text, "flags:");
+  return flags != NULL && (strtol(flags + 6, NULL, 8) & O_CLOEXEC) != 0;
+}
+
+/* Records every descriptor that the module opened and holds right now, and any that would
+   leak into a program the host starts because it lacks O_CLOEXEC. */
+static void inspect_descriptors(void) {
+  if (!check_host) return;
+  int fds[256], count = 0;
+  DIR *d = opendir("/proc/self/fd");
+  if (d == NULL) return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL && count < 256) {
+    int fd = atoi(e->d_name);
+    if (e->d_name[0] != '.' && fd != dirfd(d)) fds[count++] = fd;
+  }
+  closedir(d);
+  inspections++;
+  for (int i = 0; i < count; i++) {
+    int fd = fds[i];
+    if (fd < (int)sizeof preexisting && preexisting[fd]) continue;
+    char link[64], target[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n < 0) continue;
+    target[n] = '\0';
+    int known = 0;
+    for (int j = 0; j < seen_count; j++) known |= strcmp(seen[j], target) == 0;
+    if (!known && seen_count < MAX_SEEN) strcpy(seen[seen_count++], target);
+    if (!close_on_exec(fd)) {
+      size_t used = strlen(problems);
+      snprintf(problems + used, sizeof problems - used, "descriptor %d (%.200s) without O_CLOEXEC\n", fd, target);
+    }
+  }
+}
+
+static void remember_preexisting_descriptors(void) {
+  for (int fd = 0; fd < (int)sizeof preexisting; fd++) preexisting[fd] = fcntl(fd, F_GETFD) != -1;
+}
+
+static void report_descriptors(void) {
+  printf("descriptors inspected %d times; seen", inspections);
+  for (int i = 0; i < seen_count; i++) printf(" %s", seen[i]);
+  printf("\n%s", problems);
+}
+
+/* The module's calls to these bind to the driver's definitions; each inspects the descriptors
+   at the instant the module locks, syncs or renames, then makes the real system call. */
+int flock(int fd, int operation) {
+  inspect_descriptors();
+  return (int)syscall(SYS_flock, fd, operation);
+}
+
+int fsync(int fd) {
+  inspect_descriptors();
+  return (int)syscall(SYS_fsync, fd);
+}
+
+int fdatasync(int fd) {
+  inspect_descriptors();
+  return (int)syscall(SYS_fdatasync, fd);
+}
+
+int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath) {
+  inspect_descriptors();
+  return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, 0);
+}
+
+/* ---- secrets left in memory ------------------------------------------------------------- */
+
+static const char *patterns[MAX_PATTERNS];
+static int pattern_count;
+static char **argument_start, *argument_end;
+
+static int hex_digit(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static int hex_byte(const char *hex, size_t i) {
+  return hex_digit(hex[2 * i]) * 16 + hex_digit(hex[2 * i + 1]);
+}
+
+static int valid_hex(const char *hex) {
+  size_t n = strlen(hex);
+  for (size_t i = 0; i < n; i++) {
+    if (hex_digit(hex[i]) < 0) return 0;
+  }
+  return n >= 2 && n % 2 == 0;
+}
+
+/* Whether the bytes at p are the ones `hex` spells. The pattern is compared digit pair by
+   digit pair and never decoded into memory, where the scan would find it. */
+static int matches(const unsigned char *p, size_t available, const char *hex) {
+  size_t n = strlen(hex) / 2;
+  if (n == 0 || n > available) return 0;
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] != hex_byte(hex, i)) return 0;
+  }
+  return 1;
+}
+
+/* The scan's own working memory: one anonymous mapping, left out of the scan, that holds the
+   text of /proc/self/maps and file bytes read for comparison. Nothing the scan reads lands on
+   the stack or the heap, where it would be found. */
+#define SCRATCH_SIZE (4u << 20)
+static unsigned char *scratch;
+
+/* Whether the `length` bytes at p, found at `offset` into a mapping of `file` that starts at
+   `file_offset`, are the same in the file itself: then they are the library's own constant
+   data (a table of digits, say), not something the module left behind. */
+static int same_in_file(const char *file, unsigned long file_offset, size_t offset, const unsigned char *p,
+                        size_t length) {
+  unsigned char *copy = scratch + SCRATCH_SIZE - 256;
+  if (file[0] != '/' || length > 256) return 0;
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = pread(fd, copy, length, (off_t)(file_offset + offset));
+  close(fd);
+  return n == (ssize_t)length && memcmp(copy, p, length) == 0;
+}
+
+/* Scans every readable, writable mapping (heap, stack, anonymous memory, the data of every
+   library including the module) for each pattern and prints where it is found. The answers
+   the driver itself was given are wiped first: they are the application's copies. */
+static void scan_memory(void) {
+  for (int i = 0; i < answer_count; i++) explicit_bzero(answers[i], strlen(answers[i]));
+  scratch = mmap(NULL, SCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  int maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (scratch == MAP_FAILED || maps < 0) {
+    printf("scan failed\n");
+    return;
+  }
+  size_t length = 0;
+  ssize_t n;
+  while ((n = read(maps, scratch + length, SCRATCH_SIZE - 512 - length)) > 0) length += (size_t)n;
+  close(maps);
+  scratch[length] = '\0';
+  unsigned long scanned = 0;
+  int found = 0;
+  for (char *line = (char *)scratch; *line; line = strchr(line, '\n') + 1) {
+    unsigned long start, end, file_offset;
+    char perms[5];
+    int name_at = 0;
+    if (sscanf(line, "%lx-%lx %4s %lx %*s %*s %n", &start, &end, perms, &file_offset, &name_at) < 4) break;
+    char *name = line + name_at;
+    *strchr(line, '\n') = '\0';
+    const unsigned char *base = (const unsigned char *)start;
+    size_t size = end - start;
+    int own = base == scratch;
+    if (!own && perms[0] == 'r' && perms[1] == 'w' && strcmp(name, "[vvar]") != 0) {
+      scanned += size;
+      for (int k = 0; k < pattern_count; k++) {
+        int first = hex_byte(patterns[k], 0);
+        for (const unsigned char *p = base; (p = memchr(p, first, size - (size_t)(p - base))) != NULL; p++) {
+          /* The scan's own arguments (the patterns' hex text) live in the argument strings. */
+          if ((const char *)p >= *argument_start && (const char *)p < argument_end) continue;
+          if (matches(p, size - (size_t)(p - base), patterns[k]) &&
+              !same_in_file(name, file_offset, (size_t)(p - base), p, strlen(patterns[k]) / 2)) {
+            printf("scan found %s in %s at offset %lu\n", patterns[k], name[0] ? name : "[anonymous]",
+                   (unsigned long)(p - base));
+            found++;
+          }
+        }
+      }
+    }
+    line[strlen(line)] = '\n';
+  }
+  munmap(scratch, SCRATCH_SIZE);
+  if (!found) printf("scan clean %lu\n", scanned);
 }
 
 static void usage(void) {
@@ -225,7 +502,8 @@ static void usage(void) {
           "usage: pam-driver --confdir DIR [--service NAME] [--user NAME | --no-user]\n"
           "       [--answer TEXT | --answer-hex HEX | --answer-repeat COUNT:CHAR]...\n"
           "       [--rhost HOST] [--no-conv] [--fail-conv] [--cycles N] [--syslog FILE]\n"
-          "       [--check-host] [--ready-fifo PATH --start-fifo PATH]\n");
+          "       [--check-host] [--scan-for HEX]... [--ready-fifo PATH --start-fifo PATH\n"
+          "       [--sync-at start|prompt]]\n");
   exit(2);
 }
 
@@ -233,9 +511,12 @@ static void usage(void) {
 
 int main(int argc, char **argv) {
   const char *confdir = NULL, *service = "lockstep-test", *user = NULL;
-  const char *rhost = NULL, *ready_fifo = NULL, *start_fifo = NULL;
-  int no_user = 0, no_conv = 0, check_host = 0;
+  const char *rhost = NULL;
+  int no_user = 0, no_conv = 0;
   long cycles = 1;
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  argument_start = argv;
+  argument_end = argv[argc - 1] + strlen(argv[argc - 1]);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -253,32 +534,27 @@ int main(int argc, char **argv) {
       else if (!strcmp(a, "--syslog")) syslog_path = v;
       else if (!strcmp(a, "--ready-fifo")) ready_fifo = v;
       else if (!strcmp(a, "--start-fifo")) start_fifo = v;
+      else if (!strcmp(a, "--sync-at") && !strcmp(v, "prompt")) sync_at_prompt = 1;
+      else if (!strcmp(a, "--sync-at") && !strcmp(v, "start")) sync_at_prompt = 0;
       else if (!strcmp(a, "--cycles")) cycles = strtol(v, NULL, 10);
+      else if (!strcmp(a, "--scan-for") && pattern_count < MAX_PATTERNS && valid_hex(v)) patterns[pattern_count++] = v;
       else if (answer_count >= MAX_ANSWERS) usage();
-      else if (!strcmp(a, "--answer")) answers[answer_count++] = v;
-      else if (!strcmp(a, "--answer-hex")) answers[answer_count++] = from_hex(v);
-      else if (!strcmp(a, "--answer-repeat")) answers[answer_count++] = repeated(v);
+      else if (!strcmp(a, "--answer")) answers[answer_count++] = argv[i];
+      else if (!strcmp(a, "--answer-hex")) answer_allocated[answer_count] = 1, answers[answer_count++] = from_hex(v);
+      else if (!strcmp(a, "--answer-repeat")) answer_allocated[answer_count] = 1, answers[answer_count++] = repeated(v);
       else usage();
     }
   }
   if (confdir == NULL || (user == NULL && !no_user) || cycles < 1) usage();
 
-  if (ready_fifo != NULL && start_fifo != NULL) {
-    /* A start line for races. Open the start FIFO first (the test holds it open, so this does
-       not block), then say "ready" with one byte on the other FIFO, then wait for end-of-file
-       on the start FIFO, which the test gives every waiting driver at once by closing its end
-       after it has heard from all of them. */
-    char byte = 'r';
-    int start = open(start_fifo, O_RDONLY | O_CLOEXEC);
-    int ready = open(ready_fifo, O_WRONLY | O_CLOEXEC);
-    if (start < 0 || ready < 0 || write(ready, &byte, 1) != 1) return 3;
-    close(ready);
-    if (read(start, &byte, 1) != 0) return 3;
-    close(start);
-  }
+  if ((ready_fifo == NULL) != (start_fifo == NULL) || (sync_at_prompt && ready_fifo == NULL)) usage();
+  if (ready_fifo != NULL && !sync_at_prompt && wait_at_start_line() != 0) return 3;
   struct pam_conv conversation = {converse, NULL};
   static struct host_state host_before, host_after;
-  if (check_host) capture_host(&host_before);
+  if (check_host) {
+    capture_host(&host_before);
+    remember_preexisting_descriptors();
+  }
   long warm_rss = -1;
   for (long cycle = 0; cycle < cycles; cycle++) {
     pam_handle_t *pamh = NULL;
@@ -300,6 +576,11 @@ int main(int argc, char **argv) {
   if (check_host) {
     capture_host(&host_after);
     compare_host(&host_before, &host_after);
+    report_descriptors();
+  }
+  if (pattern_count > 0) scan_memory();
+  for (int i = 0; i < answer_count; i++) {
+    if (answer_allocated[i]) free(answers[i]);
   }
   return 0;
 }

@@ -22,21 +22,42 @@ struct LoginRequest {
   /// The Unix time the driver's clock is frozen at; the real clock if nil.
   var time: Int64?
   var service = "lockstep-test"
+  /// A watchdog: the driver is killed after this many seconds (for logins that could hang).
+  var timeLimit: Int?
+
+  /// The environment that freezes the driver's clock at `time` with libfaketime.
+  var environment: [String: String] {
+    guard let time else { return [:] }
+    return ["LD_PRELOAD": Paths.faketime, "FAKETIME_FMT": "%s", "FAKETIME": String(time), "TZ": "UTC"]
+  }
 }
 
 extension Sandbox {
-  /// Runs one login through the real libpam and the built module.
-  func login(_ request: LoginRequest) throws -> Login {
+  /// The driver's arguments for `request`. The answers are noted as secrets that must never
+  /// appear in this sandbox's log.
+  func driverArguments(_ request: LoginRequest) -> [String] {
     var arguments = ["--confdir", confdir, "--service", request.service, "--syslog", syslog]
     if let user = request.user { arguments += ["--user", user] } else { arguments.append("--no-user") }
-    for answer in request.answers { arguments += ["--answer", answer] }
+    for answer in request.answers {
+      arguments += ["--answer", answer]
+      noteTyped(answer)
+    }
     arguments += request.extraArguments
     if let rhost = request.rhost { arguments += ["--rhost", rhost] }
-    var environment: [String: String] = [:]
-    if let time = request.time {
-      environment = ["LD_PRELOAD": Paths.faketime, "FAKETIME_FMT": "%s", "FAKETIME": String(time), "TZ": "UTC"]
+    return arguments
+  }
+
+  /// Runs one login through the real libpam and the built module.
+  func login(_ request: LoginRequest) throws -> Login {
+    let arguments = driverArguments(request)
+    let run: CommandResult
+    if let limit = request.timeLimit {
+      run = try runCommand(
+        "/usr/bin/timeout", ["--signal=KILL", String(limit), Paths.driver] + arguments, environment: request.environment
+      )
+    } else {
+      run = try runCommand(Paths.driver, arguments, environment: request.environment)
     }
-    let run = try runCommand(Paths.driver, arguments, environment: environment)
     return Login(parsing: run)
   }
 

@@ -11,6 +11,10 @@ enum Paths {
   static let module = root + "/build/pam_lockstep.so"
   /// The C application that drives libpam like sshd or sudo would.
   static let driver = root + "/build/pam-driver"
+  /// The administration CLI; `make` puts it here.
+  static let cli = root + "/build/lockstep"
+  /// strace, which records a driver's system calls and kills it at a chosen one.
+  static let strace = "/usr/bin/strace"
   /// libfaketime, which freezes the clock of the driver process at a chosen time.
   static let faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 }

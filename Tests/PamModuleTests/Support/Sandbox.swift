@@ -17,6 +17,13 @@ final class Sandbox {
   /// The secret used by `enroll` unless a test gives another.
   static let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
+  /// Texts that must never appear in the log: the enrolled secrets (see `SecretLog.swift`).
+  var secretTexts: Set<String> = []
+  /// Numbers that must never appear in the log: every code and backup code typed.
+  var typedCodes: Set<String> = []
+  /// Whether a file system is mounted on the store (see `Mounts.swift`).
+  var storeIsMounted = false
+
   /// Creates the directories and a service `lockstep-test` that runs the module with `arguments`
   /// (a `store=` pointing at this sandbox is added unless the arguments name one).
   init(arguments: [String] = []) throws {
@@ -36,7 +43,11 @@ final class Sandbox {
     try configure(arguments: arguments)
   }
 
-  deinit { try? FileManager.default.removeItem(atPath: root) }
+  deinit {
+    reportSecretsInTheLog()
+    if storeIsMounted { unmountStore() }
+    try? FileManager.default.removeItem(atPath: root)
+  }
 
   /// (Re)writes the `lockstep-test` service with the module and `arguments`.
   func configure(arguments: [String], service: String = "lockstep-test") throws {
@@ -63,6 +74,7 @@ final class Sandbox {
     change: (inout UserRecord) -> Void = { _ in }
   ) throws -> UserRecord {
     guard let key = Base32.decode(secret), let name = UserName(user) else { throw TestFailure("bad test input") }
+    noteSecret(secret)
     var record = UserRecord(parameters: parameters, secret: key, enrolled: 1_700_000_000)
     change(&record)
     let store = try Store(path: store)

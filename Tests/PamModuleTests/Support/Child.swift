@@ -1,0 +1,146 @@
+import Foundation
+
+/// A program started in the background with `posix_spawn(3)`, its standard output and error
+/// going to a file, and waited for with `waitpid(2)`.
+///
+/// Foundation's `Process` is avoided here because these children block on locks and are
+/// killed on purpose; plain process ids keep that simple and observable (in `/proc/locks`).
+final class Child {
+  let pid: pid_t
+  /// Where standard output and standard error go.
+  let outputPath: String
+  private var status: Int32?
+
+  /// Starts `executable` with `arguments`; `environment` is added to this process's environment.
+  init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], output: String) throws {
+    outputPath = output
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    var env = ProcessInfo.processInfo.environment
+    for (key, value) in environment { env[key] = value }
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { (argv + envp).forEach { free($0) } }
+    var child: pid_t = 0
+    let result = posix_spawn(&child, executable, &actions, nil, argv, envp)
+    guard result == 0 else { throw TestFailure("posix_spawn \(executable): \(String(cString: strerror(result)))") }
+    pid = child
+  }
+
+  /// Whether the child has exited (it is reaped if so).
+  var hasExited: Bool {
+    if status != nil { return true }
+    var raw: Int32 = 0
+    if waitpid(pid, &raw, WNOHANG) == pid { status = Self.decode(raw) }
+    return status != nil
+  }
+
+  /// Waits for the child to exit and returns its status (128 + the signal if it was killed)
+  /// and everything it printed.
+  func wait() -> CommandResult {
+    if status == nil {
+      var raw: Int32 = 0
+      while waitpid(pid, &raw, 0) == -1 && errno == EINTR {}
+      status = Self.decode(raw)
+    }
+    let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    return CommandResult(status: status ?? -1, output: output, error: "")
+  }
+
+  /// Kills the child with `SIGKILL` and reaps it; for clean-up after a failed test.
+  func kill() {
+    if !hasExited {
+      Glibc.kill(pid, SIGKILL)
+      _ = wait()
+    }
+  }
+
+  private static func decode(_ raw: Int32) -> Int32 {
+    let signal = raw & 0x7f
+    return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+  }
+}
+
+/// A start line for races: processes say "ready" with one byte on one FIFO and then wait for
+/// end-of-file on another, which `release()` gives all of them at once. The driver does this
+/// with `--ready-fifo`/`--start-fifo` (before `pam_start`, or with `--sync-at prompt` inside
+/// the conversation, mid-login).
+final class StartLine {
+  let ready: String
+  let start: String
+  private let readyFD: Int32
+  private var startFD: Int32
+
+  /// Creates the two FIFOs in `directory`, named after `name`.
+  init(in directory: String, name: String = "race") throws {
+    ready = directory + "/\(name).ready"
+    start = directory + "/\(name).start"
+    guard mkfifo(ready, 0o600) == 0, mkfifo(start, 0o600) == 0 else { throw TestFailure("mkfifo failed") }
+    // Held open read-write, so that neither open blocks and the waiters' reads wait for us.
+    readyFD = open(ready, O_RDWR | O_CLOEXEC)
+    startFD = open(start, O_RDWR | O_CLOEXEC)
+    guard readyFD >= 0, startFD >= 0 else { throw TestFailure("cannot open the FIFOs") }
+  }
+
+  deinit {
+    close(readyFD)
+    release()
+    unlink(ready)
+    unlink(start)
+  }
+
+  /// The driver's arguments for waiting at this line.
+  var driverArguments: [String] { ["--ready-fifo", ready, "--start-fifo", start] }
+
+  /// Waits until `count` processes have said they are ready. The time limit is a watchdog for a
+  /// process that died before reporting, not a timing assumption.
+  func waitUntilReady(_ count: Int) throws {
+    var byte: UInt8 = 0
+    for _ in 0..<count {
+      var waiting = pollfd(fd: readyFD, events: Int16(POLLIN), revents: 0)
+      guard poll(&waiting, 1, 60_000) == 1, read(readyFD, &byte, 1) == 1 else {
+        throw TestFailure("a process did not reach the start line within a minute")
+      }
+    }
+  }
+
+  /// Lets every waiting process go at once.
+  func release() {
+    if startFD >= 0 { close(startFD) }
+    startFD = -1
+  }
+}
+
+/// The processes among `pids` that are waiting for a lock held by someone else, from
+/// `/proc/locks`, where a blocked request is listed with `->`.
+func processesWaitingForALock(among pids: [pid_t]) -> Set<pid_t> {
+  guard let text = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return [] }
+  var waiting: Set<pid_t> = []
+  for line in text.split(separator: "\n") where line.contains(" -> ") {
+    let fields = line.split(separator: " ")
+    if let kind = fields.firstIndex(of: "FLOCK"), kind + 3 < fields.count, let pid = pid_t(fields[kind + 3]),
+      pids.contains(pid)
+    {
+      waiting.insert(pid)
+    }
+  }
+  return waiting
+}
+
+/// Waits until every one of `children` is blocked on a lock. Fails if one exits first, or after
+/// a minute (a watchdog).
+func waitUntilBlockedOnALock(_ children: [Child]) throws {
+  let deadline = Date().addingTimeInterval(60)
+  while processesWaitingForALock(among: children.map(\.pid)).count < children.count {
+    if let gone = children.first(where: { $0.hasExited }) {
+      throw TestFailure("process \(gone.pid) exited before it waited for the lock: \(gone.wait().output)")
+    }
+    if Date() > deadline { throw TestFailure("the processes did not all wait for the lock within a minute") }
+    // Polls the kernel's lock table; nothing here depends on how long this takes.
+    usleep(500)
+  }
+}
