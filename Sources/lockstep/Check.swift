@@ -9,7 +9,8 @@ struct Check: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Audit the setup: the store, the PAM files that load the module, sshd_config and the clock.",
     discussion: """
-      The store and every record are checked exactly as the module checks them; each file in \
+      The store and every record are checked exactly as the module checks them, and the store's \
+      file system for the free space and write access that logins need; each file in \
       the PAM directory that loads pam_lockstep.so is checked for unknown arguments and for \
       placements that let a login skip the code; sshd_config is checked for the settings that \
       keyboard-interactive logins need; and the kernel is asked whether the clock is \
@@ -86,7 +87,7 @@ struct Check: ParsableCommand {
           ))
       ]
     }
-    var findings: [Located] = []
+    var findings = auditSpace(path)
     let names: [UserName]
     do { names = try store.userNames() } catch {
       return [
@@ -119,6 +120,36 @@ struct Check: ParsableCommand {
           severity: .info, rule: "store.users", line: 0, message: "The store holds \(enrolled) usable enrollments.",
           fix: "Enroll users with 'lockstep enroll USER'.")))
     return findings
+  }
+
+  /// Whether the store's file system takes the writes every login makes (`statvfs(3)`): a login
+  /// that cannot record its code is refused, so a read-only or full store locks everyone out.
+  private func auditSpace(_ path: String) -> [Located] {
+    var fs = statvfs()
+    guard statvfs(path, &fs) == 0 else { return [] }
+    if fs.f_flag & UInt(ST_RDONLY) != 0 {
+      return [
+        Located(
+          file: path,
+          finding: Finding(
+            severity: .error, rule: "store.read-only", line: 0,
+            message:
+              "The store is on a read-only file system, so no login can record its code and every login is refused.",
+            fix: "Remount it read-write, or move the store to a writable file system."))
+      ]
+    }
+    let free = UInt64(fs.f_bavail) * UInt64(fs.f_frsize)
+    // A record rewritten in full needs up to its maximum size in free space.
+    guard free < RecordFormat.maximumSize || (fs.f_files > 0 && fs.f_favail == 0) else { return [] }
+    return [
+      Located(
+        file: path,
+        finding: Finding(
+          severity: .error, rule: "store.full", line: 0,
+          message:
+            "The store's file system is full (\(free) bytes, \(fs.f_favail) inodes free), so logins that must write are refused.",
+          fix: "Free space on that file system."))
+    ]
   }
 
   /// Every PAM service file that loads the module; sshd and sudo are reported even when they
