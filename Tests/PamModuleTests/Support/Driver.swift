@@ -43,6 +43,9 @@ extension Sandbox {
       noteTyped(answer)
     }
     arguments += request.extraArguments
+    for (option, value) in zip(request.extraArguments, request.extraArguments.dropFirst()) where option == "--answer" {
+      noteTyped(value)
+    }
     if let rhost = request.rhost { arguments += ["--rhost", rhost] }
     return arguments
   }
