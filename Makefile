@@ -24,7 +24,7 @@ MANPAGES    := pam_lockstep.8 lockstep.8
 
 # Debian packages the build and the tests need.
 BUILD_PACKAGES := libpam0g-dev libssl-dev libqrencode-dev pkg-config
-TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-google-authenticator \
+TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-google-authenticator strace \
                   openssh-server openssh-client sudo expect jq groff-base
 DEMO_PACKAGES  := pamtester oathtool
 
