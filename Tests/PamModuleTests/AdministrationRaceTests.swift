@@ -68,7 +68,7 @@ import Testing
       Paths.driver, sandbox.driverArguments(request) + line.driverArguments + ["--sync-at", "prompt"],
       environment: request.environment, output: sandbox.root + "/login.out")
     defer { login.kill() }
-    try line.waitUntilReady(1)
+    try line.waitUntilReady([login])
     let result = try sandbox.lockstep(command)
     line.release()
     return Outcome(login: Login(parsing: login.wait()), command: result, record: try sandbox.record("alice"))

@@ -94,7 +94,7 @@ import Testing
       environment: request.environment, output: sandbox.root + "/login.out")
     defer { driver.kill() }
     // The module has read the record and is waiting for the answer.
-    try line.waitUntilReady(1)
+    try line.waitUntilReady([driver])
     try FileManager.default.removeItem(atPath: sandbox.store + "/alice")
     line.release()
     let login = Login(parsing: driver.wait())

@@ -56,6 +56,7 @@ final class Child {
     if !hasExited {
       Glibc.kill(pid, SIGKILL)
       _ = wait()
+      removeFaketimeLeftovers(of: pid)
     }
   }
 
@@ -96,14 +97,20 @@ final class StartLine {
   /// The driver's arguments for waiting at this line.
   var driverArguments: [String] { ["--ready-fifo", ready, "--start-fifo", start] }
 
-  /// Waits until `count` processes have said they are ready. The time limit is a watchdog for a
-  /// process that died before reporting, not a timing assumption.
-  func waitUntilReady(_ count: Int) throws {
+  /// Waits until all of `children` have said they are ready; fails as soon as one of them
+  /// exits instead, or after a minute (a watchdog, not a timing assumption).
+  func waitUntilReady(_ children: [Child]) throws {
     var byte: UInt8 = 0
-    for _ in 0..<count {
+    let deadline = Date().addingTimeInterval(60)
+    var ready = 0
+    while ready < children.count {
       var waiting = pollfd(fd: readyFD, events: Int16(POLLIN), revents: 0)
-      guard poll(&waiting, 1, 60_000) == 1, read(readyFD, &byte, 1) == 1 else {
-        throw TestFailure("a process did not reach the start line within a minute")
+      if poll(&waiting, 1, 100) == 1 && read(readyFD, &byte, 1) == 1 {
+        ready += 1
+      } else if let gone = children.first(where: { $0.hasExited }) {
+        throw TestFailure("process \(gone.pid) exited before the start line: \(gone.wait().output)")
+      } else if Date() > deadline {
+        throw TestFailure("\(children.count - ready) processes did not reach the start line within a minute")
       }
     }
   }
@@ -143,4 +150,13 @@ func waitUntilBlockedOnALock(_ children: [Child]) throws {
     // Polls the kernel's lock table; nothing here depends on how long this takes.
     usleep(500)
   }
+}
+
+/// Removes the shared memory that libfaketime creates for each process it runs in (named after
+/// its pid) and removes at exit, which a process killed with SIGKILL leaves behind. Left
+/// there, it makes a later process that happens to get the same pid behave differently (or
+/// fail to start).
+func removeFaketimeLeftovers(of pid: pid_t) {
+  unlink("/dev/shm/sem.faketime_sem_\(pid)")
+  unlink("/dev/shm/faketime_shm_\(pid)")
 }

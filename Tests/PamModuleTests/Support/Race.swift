@@ -14,7 +14,7 @@ extension Sandbox {
           Paths.driver, driverArguments(request) + line.driverArguments, environment: request.environment,
           output: root + "/race-\(index).out"))
     }
-    try line.waitUntilReady(children.count)
+    try line.waitUntilReady(children)
     line.release()
     return children.map { Login(parsing: $0.wait()) }
   }

@@ -14,6 +14,8 @@ struct SystemCall: CustomStringConvertible {
 /// What strace saw of one driver run.
 struct SystemCallTrace {
   var calls: [SystemCall] = []
+  /// The traced process.
+  var pid: pid_t?
 
   init(parsing text: String) {
     var counts: [String: Int] = [:]
@@ -22,6 +24,7 @@ struct SystemCallTrace {
       let rest = line.drop { $0.isNumber }.drop { $0 == " " }
       let name = String(rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" })
       guard !name.isEmpty, rest.dropFirst(name.count).first == "(" else { continue }
+      pid = pid ?? pid_t(line.prefix { $0.isNumber })
       counts[name, default: 0] += 1
       calls.append(SystemCall(name: name, ordinal: counts[name] ?? 0, line: line))
     }
@@ -50,6 +53,7 @@ extension Sandbox {
   /// calls made up to the kill.
   func loginKilled(_ request: LoginRequest, at call: SystemCall) throws -> (status: Int32, trace: SystemCallTrace) {
     let (run, trace) = try runTraced(request, strace: ["-e", "inject=\(call.name):signal=KILL:when=\(call.ordinal)"])
+    if let pid = trace.pid { removeFaketimeLeftovers(of: pid) }
     return (run.status, trace)
   }
 
