@@ -127,29 +127,24 @@ struct Check: ParsableCommand {
   private func auditSpace(_ path: String) -> [Located] {
     var fs = statvfs()
     guard statvfs(path, &fs) == 0 else { return [] }
-    if fs.f_flag & UInt(ST_RDONLY) != 0 {
-      return [
-        Located(
-          file: path,
-          finding: Finding(
-            severity: .error, rule: "store.read-only", line: 0,
-            message:
-              "The store is on a read-only file system, so no login can record its code and every login is refused.",
-            fix: "Remount it read-write, or move the store to a writable file system."))
-      ]
-    }
     let free = UInt64(fs.f_bavail) * UInt64(fs.f_frsize)
-    // A record rewritten in full needs up to its maximum size in free space.
-    guard free < RecordFormat.maximumSize || (fs.f_files > 0 && fs.f_favail == 0) else { return [] }
-    return [
-      Located(
-        file: path,
-        finding: Finding(
-          severity: .error, rule: "store.full", line: 0,
-          message:
-            "The store's file system is full (\(free) bytes, \(fs.f_favail) inodes free), so logins that must write are refused.",
-          fix: "Free space on that file system."))
-    ]
+    let finding: Finding
+    if fs.f_flag & UInt(ST_RDONLY) != 0 {
+      finding = Finding(
+        severity: .error, rule: "store.read-only", line: 0,
+        message: "The store is on a read-only file system, so no login can record its code and every login is refused.",
+        fix: "Remount it read-write, or move the store to a writable file system.")
+    } else if free < RecordFormat.maximumSize || (fs.f_files > 0 && fs.f_favail == 0) {
+      // A record rewritten in full needs up to its maximum size in free space.
+      finding = Finding(
+        severity: .error, rule: "store.full", line: 0,
+        message:
+          "The store's file system is full (\(free) bytes, \(fs.f_favail) inodes free), so logins that must write are refused.",
+        fix: "Free space on that file system.")
+    } else {
+      return []
+    }
+    return [Located(file: path, finding: finding)]
   }
 
   /// Every PAM service file that loads the module; sshd and sudo are reported even when they
