@@ -55,4 +55,44 @@ import Testing
       if logins.filter({ $0.result == "PAM_SUCCESS" }).count != 1 { break }
     }
   }
+
+  @Test func readingARecordWhileItIsReplacedNeverFails() throws {
+    // The module reads the record without the lock before it prompts. A record renamed over
+    // the one just opened leaves that file with no links; the read must then open the name
+    // again rather than refuse the record as unsafe.
+    let sandbox = try Sandbox()
+    let record = try sandbox.enroll("alice")
+    let name = try #require(UserName("alice"))
+    let done = Atomic(false)
+    let path = sandbox.store
+    let writer = Thread {
+      defer { done.set(true) }
+      // Writes the record back as it is, 300 times, each a temporary file renamed over it.
+      guard let store = try? Store(path: path), let current = try? store.read(name) else { return }
+      for _ in 0..<300 {
+        guard let lock = try? store.lock(name), (try? store.write(current, holding: lock)) != nil else { return }
+      }
+    }
+    writer.start()
+    let store = try Store(path: sandbox.store)
+    var reads = 0
+    var failures: [String] = []
+    while !done.get() {
+      do { _ = try store.read(name) } catch { failures.append(error.description) }
+      reads += 1
+    }
+    #expect(failures.isEmpty, "\(failures.count) of \(reads) reads failed, first: \(failures.first ?? "")")
+    #expect(try sandbox.record("alice")?.fingerprint == record.fingerprint)
+  }
+}
+
+/// A flag shared between two threads.
+final class Atomic: @unchecked Sendable {
+  private var value: Bool
+  private let lock = NSLock()
+
+  init(_ value: Bool) { self.value = value }
+
+  func get() -> Bool { lock.withLock { value } }
+  func set(_ newValue: Bool) { lock.withLock { value = newValue } }
 }

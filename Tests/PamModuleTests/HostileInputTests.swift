@@ -26,6 +26,7 @@ import Testing
     case copy(String)
   }
 
+  /// One row of the table.
   struct Case: CustomStringConvertible, Sendable {
     var description: String
     var user = "alice"
