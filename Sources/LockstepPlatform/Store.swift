@@ -143,10 +143,12 @@ public final class Store {
     let file = try openChecked(user.stateFileName, path: statePath, flags: O_RDWR | O_CREAT)
     do throws(SystemError) {
       try file.lockExclusively()
-      if try file.status().st_size == 0 {
-        // New (or left empty by a crash right after its creation): give it its size, and make
-        // its directory entry durable before any state is trusted to it.
-        guard ftruncate(file.raw, off_t(StateFile.size)) == 0 else { throw SystemError("ftruncate") }
+      if try file.status().st_size < StateFile.size {
+        // New (or cut short by a crash while it was being created): allocate its blocks, so
+        // that writing a slot never needs a new one (logins keep working on a full disk), and
+        // make its directory entry durable before any state is trusted to it.
+        let failure = posix_fallocate(file.raw, 0, off_t(StateFile.size))
+        guard failure == 0 else { throw SystemError("posix_fallocate", code: failure) }
         try file.sync()
         try directory.sync()
       }
@@ -244,14 +246,14 @@ public final class Store {
     return file
   }
 
-  /// The two slots of a state file (`nil` for one that is empty, torn or invalid). The file
-  /// must be empty (created, not yet sized) or exactly `StateFile.size` bytes.
+  /// The two slots of a state file (`nil` for one that is empty, torn, invalid, or beyond the
+  /// end of a file not yet given its full size). A file longer than `StateFile.size` is not
+  /// one the store wrote.
   private func slots(in file: FileDescriptor, path: String) throws(StoreError) -> [StateSlot?] {
     let size: off_t
     do { size = try file.status().st_size } catch { throw .system(path: path, error) }
-    if size == 0 { return StateFile.slotOffsets.map { _ in nil } }
-    guard size == StateFile.size else {
-      throw .unsafeRecord(path: path, reason: "it is \(size) bytes long, not \(StateFile.size)")
+    guard size <= StateFile.size else {
+      throw .unsafeRecord(path: path, reason: "it is \(size) bytes long, more than \(StateFile.size)")
     }
     do throws(SystemError) {
       return try StateFile.slotOffsets.map { offset throws(SystemError) in
