@@ -183,7 +183,7 @@ private struct Fields {
       }
       backupCodes.append(hash)
     default:
-      throw LineError(line: line, "unknown key '\(String(key.prefix(40)))'")
+      throw LineError(line: line, "unknown key '\(LogText.escape(key.utf8.prefix(40)))'")
     }
   }
 

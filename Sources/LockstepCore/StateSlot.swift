@@ -21,6 +21,10 @@ public struct StateSlot: Equatable, Sendable {
   public static let size = 72
   static let magic: [UInt8] = Array("lkst".utf8)
   static let version: UInt32 = 1
+  /// The largest sequence number a slot holds: far more than the logins any file will see, so
+  /// that numbering the next slot can never wrap round to a number lower than the newest
+  /// one's (which would leave every later state unread).
+  public static let largestSequence: UInt64 = 1 << 62
 
   /// Orders the writes to the state file: the valid slot with the larger number is the newer.
   public var sequence: UInt64
@@ -108,7 +112,8 @@ public struct StateSlot: Equatable, Sendable {
     lockedUntil = value(at: 48, as: Int64.self)
     lastSuccess = value(at: 56, as: Int64.self)
     self.failures = Int(failures)
-    guard counter <= UserRecord.largestCounter, lastStep >= -1, UserRecord.offsetRange.contains(offset),
+    guard sequence <= Self.largestSequence, counter <= UserRecord.largestCounter, lastStep >= -1,
+      UserRecord.offsetRange.contains(offset),
       failures <= UserRecord.largestFailureCount, unixTimes.contains(lockedUntil), unixTimes.contains(lastSuccess)
     else { return nil }
   }

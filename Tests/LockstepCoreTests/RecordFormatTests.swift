@@ -362,6 +362,19 @@ struct RecordFormatTests {
     #expect(!error.description.contains("PK3PXP"))
   }
 
+  @Test("an unknown key is quoted escaped, so the error cannot forge or garble a log line")
+  func unknownKeyEscaped() {
+    // Found by the record-format fuzz target: the key was quoted as it was, control
+    // characters and all, in the error that the module logs.
+    let key = "\u{1B}]0;owned\u{07}\u{1B}[2J"
+    guard case .failure(let error) = parse(record(validLines + ["\(key) 1"])) else {
+      Issue.record("parsed an unknown key")
+      return
+    }
+    #expect(error.description.contains("unknown key '\\x1b]0;owned\\x07\\x1b[2J'"))
+    #expect(!error.description.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f })
+  }
+
   @Test("LineError description")
   func errorDescription() {
     #expect(LineError(line: 3, "bad").description == "line 3: bad")

@@ -97,6 +97,17 @@ struct StateSlotTests {
     #expect(decode(StateSlot(of: record, sequence: 1).encoded()) == nil)
   }
 
+  @Test("a slot numbered so high that the next number would wrap is refused")
+  func sequenceNeverWraps() throws {
+    let highest = try #require(decode(StateSlot(of: busyRecord(), sequence: StateSlot.largestSequence).encoded()))
+    #expect(StateFile.next(after: [highest, nil]) == (1, StateSlot.largestSequence + 1))
+    // Found by the state-slot fuzz target: a slot numbered UInt64.max made the next write
+    // number 0, older than it, so every later login's state was written and never read.
+    let wrapping = StateSlot(of: busyRecord(), sequence: .max).encoded()
+    #expect(decode(wrapping) == nil)
+    #expect(decode(StateSlot(of: busyRecord(), sequence: StateSlot.largestSequence + 1).encoded()) == nil)
+  }
+
   @Test("the current state is the newest valid slot of this record")
   func current() {
     let a = StateSlot(of: busyRecord(stateID: 1), sequence: 7)
