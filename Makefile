@@ -1,12 +1,15 @@
 # Lockstep: build, test, demo and install.
 #
 #   make          build/pam_lockstep.so, build/lockstep (the CLI) and the test driver
-#   make test     every test: swift test, then the end-to-end suite (real sshd and sudo);
+#   make test     every test: swift test, the end-to-end suite (real sshd and sudo), the
+#                 module's tests under AddressSanitizer and a short run of every fuzz target;
 #                 installs missing Debian packages first when run as root
 #   make e2e      the end-to-end suite alone (Tests/EndToEnd/run; most cases need root)
 #   make demo     a real PAM login against the built module in a throwaway directory
 #   make install  the module into the system's PAM directory, the CLI into $(PREFIX)/sbin,
 #                 the man pages, and the store directory (honours DESTDIR); make uninstall
+#   make fuzz     every fuzz target for FUZZ_SECONDS seconds; new inputs join Fuzz/corpus/
+#   make sanitize every Swift test target under AddressSanitizer (see scripts/sanitize)
 
 SWIFT       ?= swift
 CC          ?= cc
@@ -28,7 +31,11 @@ TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-goog
                   openssh-server openssh-client sudo expect jq groff-base
 DEMO_PACKAGES  := pamtester oathtool
 
-.PHONY: all deps test-deps test e2e demo install uninstall clean format lint
+# Seconds each fuzz target runs for in `make fuzz`, and in the smoke run of `make test`.
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+
+.PHONY: all deps test-deps test e2e fuzz sanitize demo install uninstall clean format lint
 
 all: $(MODULE) $(CLI) $(DRIVER)
 
@@ -55,12 +62,22 @@ $(DRIVER): Tests/PamModuleTests/Driver/pam_driver.c | deps
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lpam -rdynamic
 
+# After the Swift tests and the end-to-end suite: the module's tests again with the module and
+# driver under AddressSanitizer, and a short run of every fuzz target over its corpus.
 test: test-deps all
 	$(SWIFT) test
 	Tests/EndToEnd/run
+	scripts/sanitize module
+	scripts/fuzz smoke $(FUZZ_SMOKE_SECONDS)
 
 e2e: test-deps all
 	Tests/EndToEnd/run
+
+fuzz: deps
+	scripts/fuzz run $(FUZZ_SECONDS)
+
+sanitize: test-deps all
+	scripts/sanitize all
 
 demo: deps all
 	@scripts/install-packages $(DEMO_PACKAGES)
@@ -81,10 +98,10 @@ uninstall:
 	@echo "The store $(DESTDIR)$(STOREDIR) is left in place; remove it by hand if you mean to."
 
 format:
-	$(SWIFT) format -i -r Sources Tests Package.swift
+	$(SWIFT) format -i -r Sources Tests Fuzz Package.swift
 
 lint:
-	$(SWIFT) format lint -r -s Sources Tests Package.swift
+	$(SWIFT) format lint -r -s Sources Tests Fuzz Package.swift
 
 clean:
 	rm -rf $(BUILD) .build

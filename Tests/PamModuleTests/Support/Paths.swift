@@ -7,10 +7,13 @@ enum Paths {
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
 
-  /// The built module; `make` puts it here.
-  static let module = root + "/build/pam_lockstep.so"
-  /// The C application that drives libpam like sshd or sudo would.
-  static let driver = root + "/build/pam-driver"
+  /// The built module; `make` puts it here. `LOCKSTEP_TEST_MODULE` names another build of it,
+  /// such as the AddressSanitizer one that `make sanitize` tests.
+  static let module = environment["LOCKSTEP_TEST_MODULE"] ?? root + "/build/pam_lockstep.so"
+  /// The C application that drives libpam like sshd or sudo would; `LOCKSTEP_TEST_DRIVER`
+  /// names another build of it.
+  static let driver = environment["LOCKSTEP_TEST_DRIVER"] ?? root + "/build/pam-driver"
+  private static let environment = ProcessInfo.processInfo.environment
   /// The administration CLI; `make` puts it here.
   static let cli = root + "/build/lockstep"
   /// strace, which records a driver's system calls and kills it at a chosen one.
