@@ -7,6 +7,7 @@
 #   make demo     a real PAM login against the built module in a throwaway directory
 #   make install  the module into the system's PAM directory, the CLI into $(PREFIX)/sbin,
 #                 the man pages, and the store directory (honours DESTDIR); make uninstall
+#   make bench    Lockstep against pam_google_authenticator and pam_oath (see BENCHMARKS.md)
 
 SWIFT       ?= swift
 CC          ?= cc
@@ -14,6 +15,7 @@ BUILD       := build
 MODULE      := $(BUILD)/pam_lockstep.so
 CLI         := $(BUILD)/lockstep
 DRIVER      := $(BUILD)/pam-driver
+BENCH_DRIVER := $(BUILD)/bench-driver
 MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMDIR      ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,/lib/security)
 STOREDIR    ?= /var/lib/lockstep
@@ -27,10 +29,12 @@ BUILD_PACKAGES := libpam0g-dev libssl-dev libqrencode-dev pkg-config
 TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-google-authenticator strace \
                   openssh-server openssh-client sudo expect jq groff-base
 DEMO_PACKAGES  := pamtester oathtool
+BENCH_PACKAGES := libpam-google-authenticator libpam-oath pamtester oathtool libfaketime gnuplot-nox eatmydata \
+                  python3 binutils
 
-.PHONY: all deps test-deps test e2e demo install uninstall clean format lint
+.PHONY: all deps test-deps test e2e demo bench install uninstall clean format lint
 
-all: $(MODULE) $(CLI) $(DRIVER)
+all: $(MODULE) $(CLI) $(DRIVER) $(BENCH_DRIVER)
 
 # Installs what is missing, when we are root on a Debian machine; otherwise says what to install.
 deps:
@@ -55,12 +59,21 @@ $(DRIVER): Tests/PamModuleTests/Driver/pam_driver.c | deps
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lpam -rdynamic
 
+$(BENCH_DRIVER): bench/bench_driver.c deps
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -Wall -Wextra -o $@ $< -lpam -lcrypto -rdynamic
+
 test: test-deps all
 	$(SWIFT) test
 	Tests/EndToEnd/run
+	scripts/bench --smoke
 
 e2e: test-deps all
 	Tests/EndToEnd/run
+
+bench: deps all
+	@scripts/install-packages $(BENCH_PACKAGES)
+	scripts/bench
 
 demo: deps all
 	@scripts/install-packages $(DEMO_PACKAGES)
