@@ -455,7 +455,9 @@ static void work(const struct login *logins, long count, int worker, const char 
     }
     shared->latencies[i] = monotonic_seconds() - begin;
     __atomic_add_fetch(&shared->results[rc & 63], 1, __ATOMIC_RELAXED);
-    if ((rc == PAM_SUCCESS) != l->expect_success) __atomic_add_fetch(&shared->unexpected, 1, __ATOMIC_RELAXED);
+    if ((rc == PAM_SUCCESS) != l->expect_success &&
+        __atomic_add_fetch(&shared->unexpected, 1, __ATOMIC_RELAXED) <= 5)
+      fprintf(stderr, "unexpected: %lld %s %s -> %s\n", (long long)l->time, l->user, l->code, pam_strerror(NULL, rc));
     if (++done == rss_after) shared->rss_after_kb[worker] = resident_kb();
   }
   shared->rss_end_kb[worker] = resident_kb();
