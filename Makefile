@@ -59,7 +59,7 @@ $(DRIVER): Tests/PamModuleTests/Driver/pam_driver.c | deps
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lpam -rdynamic
 
-$(BENCH_DRIVER): bench/bench_driver.c deps
+$(BENCH_DRIVER): bench/bench_driver.c | deps
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lpam -lcrypto -rdynamic
 
