@@ -10,6 +10,7 @@
 #                 the man pages, and the store directory (honours DESTDIR); make uninstall
 #   make fuzz     every fuzz target for FUZZ_SECONDS seconds; new inputs join Fuzz/corpus/
 #   make sanitize every Swift test target under AddressSanitizer (see scripts/sanitize)
+#   make bench    Lockstep against pam_google_authenticator and pam_oath (see BENCHMARKS.md)
 
 SWIFT       ?= swift
 CC          ?= cc
@@ -17,6 +18,7 @@ BUILD       := build
 MODULE      := $(BUILD)/pam_lockstep.so
 CLI         := $(BUILD)/lockstep
 DRIVER      := $(BUILD)/pam-driver
+BENCH_DRIVER := $(BUILD)/bench-driver
 MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMDIR      ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,/lib/security)
 STOREDIR    ?= /var/lib/lockstep
@@ -30,14 +32,16 @@ BUILD_PACKAGES := libpam0g-dev libssl-dev libqrencode-dev pkg-config
 TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-google-authenticator strace \
                   openssh-server openssh-client sudo expect jq groff-base
 DEMO_PACKAGES  := pamtester oathtool
+BENCH_PACKAGES := libpam-google-authenticator libpam-oath pamtester oathtool libfaketime gnuplot-nox eatmydata \
+                  python3 binutils
 
 # Seconds each fuzz target runs for in `make fuzz`, and in the smoke run of `make test`.
 FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 
-.PHONY: all deps test-deps test e2e fuzz sanitize demo install uninstall clean format lint
+.PHONY: all deps test-deps test e2e fuzz sanitize demo bench install uninstall clean format lint
 
-all: $(MODULE) $(CLI) $(DRIVER)
+all: $(MODULE) $(CLI) $(DRIVER) $(BENCH_DRIVER)
 
 # Installs what is missing, when we are root on a Debian machine; otherwise says what to install.
 deps:
@@ -62,11 +66,17 @@ $(DRIVER): Tests/PamModuleTests/Driver/pam_driver.c | deps
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lpam -rdynamic
 
-# After the Swift tests and the end-to-end suite: the module's tests again with the module and
-# driver under AddressSanitizer, and a short run of every fuzz target over its corpus.
+$(BENCH_DRIVER): bench/bench_driver.c | deps
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -Wall -Wextra -o $@ $< -lpam -lcrypto -rdynamic
+
+# After the Swift tests and the end-to-end suite: a smoke run of the benchmark driver, the
+# module's tests again with the module and driver under AddressSanitizer, and a short run of
+# every fuzz target over its corpus.
 test: test-deps all
 	$(SWIFT) test
 	Tests/EndToEnd/run
+	scripts/bench --smoke
 	scripts/sanitize module
 	scripts/fuzz smoke $(FUZZ_SMOKE_SECONDS)
 
@@ -78,6 +88,10 @@ fuzz: deps
 
 sanitize: test-deps all
 	scripts/sanitize all
+
+bench: deps all
+	@scripts/install-packages $(BENCH_PACKAGES)
+	scripts/bench
 
 demo: deps all
 	@scripts/install-packages $(DEMO_PACKAGES)
