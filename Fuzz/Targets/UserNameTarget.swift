@@ -30,7 +30,7 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
   require(isOneSafeLine(escaped), "escaped text that is not one safe line: \(escaped)")
   require(escaped.utf8.count <= LogText.maximumLength * 4 + 3, "escaped text of \(escaped.utf8.count) bytes")
   if bytes.count <= LogText.maximumLength, let text = String(validating: bytes, as: UTF8.self),
-    isOneSafeLine(text), !text.contains("\\")
+    isOneSafeLine(text), !text.unicodeScalars.contains("\\")
   {
     require(escaped == text, "safe text was changed: \(text) became \(escaped)")
   }
