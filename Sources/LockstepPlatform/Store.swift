@@ -76,15 +76,21 @@ public final class Store {
     }
   }
 
-  /// Reads `user`'s record with its current state; `nil` when the user has none.
-  public func read(_ user: UserName) throws(StoreError) -> UserRecord? {
+  /// Reads `user`'s record with its current state; `nil` when the user has none. Pass the
+  /// user's lock when holding it, to read the state through it.
+  public func read(_ user: UserName, holding lock: UserLock? = nil) throws(StoreError) -> UserRecord? {
     guard var record = try readRecord(user) else { return nil }
     let statePath = self.statePath(user)
     let file: FileDescriptor
-    do {
-      file = try openChecked(user.stateFileName, path: statePath, flags: O_RDONLY)
-    } catch StoreError.system(_, let error) where error.code == ENOENT {
-      return record
+    if let lock, lock.user == user {
+      // Under the lock, its descriptor is the state file, already opened and checked.
+      file = lock.file
+    } else {
+      do {
+        file = try openChecked(user.stateFileName, path: statePath, flags: O_RDONLY)
+      } catch StoreError.system(_, let error) where error.code == ENOENT {
+        return record
+      }
     }
     let state = StateFile.current(of: try slots(in: file, path: statePath), for: record.stateID)
     state?.apply(to: &record)

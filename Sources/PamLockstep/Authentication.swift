@@ -98,7 +98,7 @@ struct Authentication {
     let record: UserRecord
     do {
       let lock = try store.lock(user)
-      guard let current = try store.read(user) else {
+      guard let current = try store.read(user, holding: lock) else {
         log(LOG_NOTICE, "refused: the record disappeared during the login", user: user.description)
         return PAMCode(PAM_AUTH_ERR)
       }
