@@ -87,18 +87,18 @@ import Testing
     let sandbox = try Sandbox()
     try sandbox.enroll("alice")
     try sandbox.writeService(
-      "s", lines: [moduleLine(sandbox, "required", "forward_pass"), try sandbox.passwordCaptureLine()])
+      "s", lines: [moduleLine(sandbox, "required", "forward_pass"), sandbox.passwordCaptureLine])
     let code = try oathtool(secret: Sandbox.secret, at: Self.now)
     let password = "pa ss:word1"
     let login = try sandbox.login(LoginRequest(answers: [password + code], time: Self.now, service: "s"))
     #expect(login.result == "PAM_SUCCESS")
     #expect(login.prompts.map(\.text) == ["Password & verification code: "])
-    #expect(try String(contentsOfFile: sandbox.capturedPasswordPath, encoding: .utf8) == password)
+    #expect(try sandbox.capturedPassword() == password)
     // A wrong code still hands the password on, so the rest of the stack behaves the same.
     try FileManager.default.removeItem(atPath: sandbox.capturedPasswordPath)
     let wrong = try sandbox.login(LoginRequest(answers: ["other" + "000000"], time: Self.now, service: "s"))
     #expect(wrong.result == "PAM_AUTH_ERR")
-    #expect(try String(contentsOfFile: sandbox.capturedPasswordPath, encoding: .utf8) == "other")
+    #expect(try sandbox.capturedPassword() == "other")
   }
 
   @Test func forwardPassAcceptsABackupCode() throws {
@@ -107,10 +107,10 @@ import Testing
       BackupCodeHashes.issue(codes: [Array("24681357".utf8)], iterations: 1000, crypto: LibCrypto()))
     try sandbox.enroll("alice") { $0.backupCodes = hashes }
     try sandbox.writeService(
-      "s", lines: [moduleLine(sandbox, "required", "forward_pass"), try sandbox.passwordCaptureLine()])
+      "s", lines: [moduleLine(sandbox, "required", "forward_pass"), sandbox.passwordCaptureLine])
     let login = try sandbox.login(LoginRequest(answers: ["hunter2" + "24681357"], time: Self.now, service: "s"))
     #expect(login.result == "PAM_SUCCESS")
-    #expect(try String(contentsOfFile: sandbox.capturedPasswordPath, encoding: .utf8) == "hunter2")
+    #expect(try sandbox.capturedPassword() == "hunter2")
   }
 
   @Test func forwardPassHandsThePasswordToPamUnix() throws {

@@ -20,6 +20,12 @@ final class Child {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    // Nothing else this process has open reaches the child: tests run in parallel, and a
+    // descriptor inherited by a long-lived child keeps another test's pipe from reaching end of
+    // file or its freshly written file from being executed.
+    guard let addCloseFrom = Self.addCloseFrom, addCloseFrom(&actions, 3) == 0 else {
+      throw TestFailure("posix_spawn_file_actions_addclosefrom_np is missing or failed")
+    }
     var env = ProcessInfo.processInfo.environment
     for (key, value) in environment { env[key] = value }
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -29,6 +35,15 @@ final class Child {
     let result = posix_spawn(&child, executable, &actions, nil, argv, envp)
     guard result == 0 else { throw TestFailure("posix_spawn \(executable): \(String(cString: strerror(result)))") }
     pid = child
+  }
+
+  /// The C type of glibc's `posix_spawn_file_actions_addclosefrom_np`.
+  private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+  /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), looked up at run time
+  /// (`RTLD_DEFAULT` is a null handle) because the Glibc module does not import it.
+  private static let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map {
+    unsafeBitCast($0, to: AddCloseFrom.self)
   }
 
   /// Whether the child has exited (it is reaped if so).

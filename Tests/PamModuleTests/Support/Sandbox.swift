@@ -86,16 +86,22 @@ final class Sandbox {
 
   /// A stack line that runs after the module and saves the `PAM_AUTHTOK` it is handed (through
   /// `pam_exec`'s `expose_authtok`) to the file `capturedPasswordPath`; applications cannot
-  /// read that item themselves.
-  func passwordCaptureLine() throws -> String {
-    let script = root + "/capture-authtok"
-    try "#!/bin/sh\nexec tr -d '\\000' > \"$1\"\n".write(toFile: script, atomically: true, encoding: .utf8)
-    try setMode(script, 0o755)
-    return "auth optional pam_exec.so expose_authtok quiet \(script) \(capturedPasswordPath)"
+  /// read that item themselves. The command is a system program, not a script written here:
+  /// a freshly written executable can fail to start (`ETXTBSY`) while a child spawned by a
+  /// concurrent test still holds the descriptor it was written through.
+  var passwordCaptureLine: String {
+    "auth optional pam_exec.so expose_authtok quiet /bin/dd of=\(capturedPasswordPath) status=none"
   }
 
   /// Where `passwordCaptureLine` saves the password.
   var capturedPasswordPath: String { root + "/authtok" }
+
+  /// The password `passwordCaptureLine` saved, without the NUL that some `pam_exec` versions
+  /// send after it.
+  func capturedPassword() throws -> String {
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: capturedPasswordPath))
+    return String(decoding: bytes.last == 0 ? bytes.dropLast() : bytes, as: UTF8.self)
+  }
 
   /// The user's record as the module left it.
   func record(_ user: String) throws -> UserRecord? {
