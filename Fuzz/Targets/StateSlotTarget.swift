@@ -42,9 +42,12 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
     require(mine.allSatisfy { $0.sequence <= current.sequence }, "the current state is not the newest")
   }
 
-  let (index, sequence) = StateFile.next(after: slots)
-  require(StateFile.slotOffsets.indices.contains(index), "the next slot does not exist")
   let valid = slots.compactMap { $0 }
+  guard let (index, sequence) = StateFile.next(after: slots) else {
+    require(valid.contains { $0.sequence == StateSlot.largestSequence }, "no next write, yet numbers are left")
+    return
+  }
+  require(StateFile.slotOffsets.indices.contains(index), "the next slot does not exist")
   if let newest = valid.map(\.sequence).max() {
     require(sequence > newest, "the next write (\(sequence)) would not be newer than slot \(newest)")
     require(

@@ -17,13 +17,15 @@ public enum StateFile {
 
   /// Where the next state goes, and its sequence number: never over the newest valid slot,
   /// whichever record it belongs to, so that a write torn by a crash leaves the newest state
-  /// before it readable.
-  public static func next(after slots: [StateSlot?]) -> (index: Int, sequence: UInt64) {
+  /// before it readable. `nil` when the newest slot's number is `StateSlot.largestSequence`:
+  /// a slot numbered beyond it would be invalid, so the file has to be started afresh.
+  public static func next(after slots: [StateSlot?]) -> (index: Int, sequence: UInt64)? {
     var newest: (index: Int, sequence: UInt64)?
     for (index, slot) in slots.enumerated() {
       if let slot, newest.map({ slot.sequence > $0.sequence }) ?? true { newest = (index, slot.sequence) }
     }
     guard let newest else { return (0, 1) }
-    return ((newest.index + 1) % slotOffsets.count, newest.sequence &+ 1)
+    guard newest.sequence < StateSlot.largestSequence else { return nil }
+    return ((newest.index + 1) % slotOffsets.count, newest.sequence + 1)
   }
 }

@@ -47,23 +47,20 @@ public final class Store {
   /// Checks every directory above the store, up to `/`: each must be owned by root and not
   /// writable by group or others unless it is sticky (as `/tmp` is, where no one can rename
   /// or remove root's entries). Otherwise someone else could swap the store for their own.
-  /// The walk goes through `..` from the opened directory, so symbolic links in the configured
-  /// path change nothing.
+  /// The walk goes through `..`, `../..`, … from the opened directory (one `fstatat` a level),
+  /// so symbolic links in the configured path change nothing; it ends where `..` is the
+  /// directory itself, at `/` (or the process's root).
   private func checkAncestors(of store: stat) throws(StoreError) {
     var current = store
-    var handle = directory
-    var above = path
+    var relative = ".."
     while true {
-      let parent: FileDescriptor
-      let st: stat
-      do {
-        parent = try FileDescriptor.open(Array("..".utf8), in: handle.raw, flags: O_RDONLY | O_DIRECTORY)
-        st = try parent.status()
-      } catch {
-        throw .unusableDirectory(path: path, reason: "a directory above it cannot be checked (\(error))")
+      var st = stat()
+      guard withCString(Array(relative.utf8), { fstatat(directory.raw, $0, &st, AT_SYMLINK_NOFOLLOW) }) == 0 else {
+        throw .unusableDirectory(
+          path: path, reason: "a directory above it cannot be checked (\(SystemError("fstatat")))")
       }
       if st.st_dev == current.st_dev && st.st_ino == current.st_ino { return }
-      above += "/.."
+      let above = path + "/" + relative
       if st.st_uid != 0 {
         throw .unusableDirectory(path: path, reason: "\(above) is not owned by root (uid \(st.st_uid))")
       }
@@ -72,33 +69,34 @@ public final class Store {
           path: path, reason: "\(above) is writable by group or others and not sticky (mode \(octal(st.st_mode)))")
       }
       current = st
-      handle = parent
+      relative += "/.."
     }
   }
 
   /// Reads `user`'s record with its current state; `nil` when the user has none. Pass the
-  /// user's lock when holding it, to read the state through it.
+  /// user's lock when holding it: the state is then the one the lock read.
   public func read(_ user: UserName, holding lock: UserLock? = nil) throws(StoreError) -> UserRecord? {
-    guard var record = try readRecord(user) else { return nil }
-    let statePath = self.statePath(user)
-    let file: FileDescriptor
+    guard var record = try enrollment(user) else { return nil }
+    let slots: [StateSlot?]
     if let lock, lock.user == user {
-      // Under the lock, its descriptor is the state file, already opened and checked.
-      file = lock.file
+      slots = lock.slots
     } else {
+      let statePath = self.statePath(user)
       do {
-        file = try openChecked(user.stateFileName, path: statePath, flags: O_RDONLY)
+        let (file, st) = try openChecked(user.stateFileName, path: statePath, flags: O_RDONLY)
+        slots = try self.slots(in: file, size: st.st_size, path: statePath)
       } catch StoreError.system(_, let error) where error.code == ENOENT {
         return record
       }
     }
-    let state = StateFile.current(of: try slots(in: file, path: statePath), for: record.stateID)
-    state?.apply(to: &record)
+    StateFile.current(of: slots, for: record.stateID)?.apply(to: &record)
     return record
   }
 
-  /// Reads `user`'s record file alone; `nil` when there is none.
-  private func readRecord(_ user: UserName) throws(StoreError) -> UserRecord? {
+  /// Reads `user`'s record file alone, without the state logins have saved since it was
+  /// written (so its counters may be behind); `nil` when the user has none. Enough to decide
+  /// whether and how to prompt, before taking the lock.
+  public func enrollment(_ user: UserName) throws(StoreError) -> UserRecord? {
     let recordPath = self.recordPath(user)
     // A writer that renames a new record over this one between the open and the fstat leaves
     // the opened file with no links: open the name again, which now holds the new record.
@@ -146,10 +144,12 @@ public final class Store {
   /// created here, at its full size, the first time the user is locked.
   public func lock(_ user: UserName) throws(StoreError) -> UserLock {
     let statePath = self.statePath(user)
-    let file = try openChecked(user.stateFileName, path: statePath, flags: O_RDWR | O_CREAT)
+    let (file, _) = try openChecked(user.stateFileName, path: statePath, flags: O_RDWR | O_CREAT)
+    var size: off_t
     do throws(SystemError) {
       try file.lockExclusively()
-      if try file.status().st_size < StateFile.size {
+      size = try file.status().st_size
+      if size < StateFile.size {
         // New (or cut short by a crash while it was being created): allocate its blocks, so
         // that writing a slot never needs a new one (logins keep working on a full disk), and
         // make its directory entry durable before any state is trusted to it.
@@ -157,12 +157,12 @@ public final class Store {
         guard failure == 0 else { throw SystemError("posix_fallocate", code: failure) }
         try file.sync()
         try directory.sync()
+        size = off_t(StateFile.size)
       }
     } catch {
       throw .system(path: statePath, error)
     }
-    _ = try slots(in: file, path: statePath)
-    return UserLock(user: user, file: file)
+    return UserLock(user: user, file: file, slots: try slots(in: file, size: size, path: statePath))
   }
 
   /// Replaces `user`'s record with `record`, atomically and durably: write a temporary file,
@@ -199,18 +199,39 @@ public final class Store {
   /// Stores `updated`, which was made from `previous` (read under `lock`), the cheapest safe
   /// way: nothing when nothing changed; only the state file when only the per-login state
   /// changed (one small write and one `fdatasync`); the whole record otherwise (a used backup
-  /// code, an administrator's change).
+  /// code, an administrator's change), and also when the state file's sequence numbers are
+  /// used up, after which its slots are cleared.
   public func save(_ updated: UserRecord, over previous: UserRecord, holding lock: UserLock) throws(StoreError) {
     guard updated.hasSameEnrollment(as: previous) else { return try write(updated, holding: lock) }
     if updated.hasSameLoginState(as: previous) { return }
-    let statePath = self.statePath(lock.user)
-    let (index, sequence) = StateFile.next(after: try slots(in: lock.file, path: statePath))
+    guard let (index, sequence) = StateFile.next(after: lock.slots) else {
+      // Only a forged slot gets here (2^62 logins never happen). Carrying on would write slots
+      // that are never read, and the state would stop advancing; instead the record takes the
+      // state, and the slots, no longer its own, are cleared so that numbering starts again.
+      try write(updated, holding: lock)
+      return try clearSlots(holding: lock)
+    }
+    let slot = StateSlot(of: updated, sequence: sequence)
     do throws(SystemError) {
-      try lock.file.writeBytes(StateSlot(of: updated, sequence: sequence).encoded(), at: StateFile.slotOffsets[index])
+      try lock.file.writeBytes(slot.encoded(), at: StateFile.slotOffsets[index])
       try lock.file.syncData()
     } catch {
-      throw .system(path: statePath, error)
+      throw .system(path: statePath(lock.user), error)
     }
+    lock.slots[index] = slot
+  }
+
+  /// Overwrites both slots of the locked user's state file with zeros, durably.
+  private func clearSlots(holding lock: UserLock) throws(StoreError) {
+    do throws(SystemError) {
+      for offset in StateFile.slotOffsets {
+        try lock.file.writeBytes([UInt8](repeating: 0, count: StateSlot.size), at: offset)
+      }
+      try lock.file.syncData()
+    } catch {
+      throw .system(path: statePath(lock.user), error)
+    }
+    lock.slots = lock.slots.map { _ in nil }
   }
 
   /// Deletes `user`'s record, durably. Deleting a record that does not exist is not an error.
@@ -233,31 +254,27 @@ public final class Store {
     path + "/" + LogText.escape(user.stateFileName)
   }
 
-  /// Opens a file of the store that must pass `checkOwnership` (a missing file is a `.system`
-  /// error with `ENOENT`).
-  private func openChecked(_ name: [UInt8], path: String, flags: Int32) throws(StoreError) -> FileDescriptor {
+  /// Opens a file of the store that must pass `checkOwnership`, and returns it with its status
+  /// (a missing file is a `.system` error with `ENOENT`).
+  private func openChecked(_ name: [UInt8], path: String, flags: Int32) throws(StoreError) -> (FileDescriptor, stat) {
     let file: FileDescriptor
+    let st: stat
     do {
       // O_NONBLOCK: opening a FIFO planted in the store must not hang the login.
       file = try FileDescriptor.open(name, in: directory.raw, flags: flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+      st = try file.status()
     } catch {
       if error.code == ELOOP { throw .unsafeRecord(path: path, reason: "it is a symbolic link") }
       throw .system(path: path, error)
     }
-    do { try checkOwnership(try file.status(), path: path) } catch let error as StoreError {
-      throw error
-    } catch {
-      throw .system(path: path, SystemError("fstat", code: EIO))
-    }
-    return file
+    try checkOwnership(st, path: path)
+    return (file, st)
   }
 
-  /// The two slots of a state file (`nil` for one that is empty, torn, invalid, or beyond the
-  /// end of a file not yet given its full size). A file longer than `StateFile.size` is not
-  /// one the store wrote.
-  private func slots(in file: FileDescriptor, path: String) throws(StoreError) -> [StateSlot?] {
-    let size: off_t
-    do { size = try file.status().st_size } catch { throw .system(path: path, error) }
+  /// The two slots of a state file `size` bytes long (`nil` for one that is empty, torn,
+  /// invalid, or beyond the end of a file not yet given its full size). A file longer than
+  /// `StateFile.size` is not one the store wrote.
+  private func slots(in file: FileDescriptor, size: off_t, path: String) throws(StoreError) -> [StateSlot?] {
     guard size <= StateFile.size else {
       throw .unsafeRecord(path: path, reason: "it is \(size) bytes long, more than \(StateFile.size)")
     }
@@ -286,10 +303,14 @@ public final class UserLock {
   public let user: UserName
   /// The user's state file, which the lock is held on.
   let file: FileDescriptor
+  /// The state file's slots, read when the lock was taken and kept up to date by the store's
+  /// writes: while the lock is held, no one else writes them.
+  var slots: [StateSlot?]
 
-  init(user: UserName, file: FileDescriptor) {
+  init(user: UserName, file: FileDescriptor, slots: [StateSlot?]) {
     self.user = user
     self.file = file
+    self.slots = slots
   }
 }
 

@@ -41,7 +41,7 @@ struct Authentication {
     let enrolled: UserRecord?
     do {
       store = try Store(path: options.store)
-      enrolled = try store.read(user)
+      enrolled = try store.enrollment(user)
     } catch {
       log(LOG_ERR, error.description, user: user.description)
       return PAMCode(PAM_AUTHINFO_UNAVAIL)

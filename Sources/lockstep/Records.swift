@@ -7,9 +7,9 @@ import LockstepPlatform
 
 extension Store {
   /// `user`'s record; fails when the user is not enrolled or the record cannot be trusted.
-  func record(of user: UserName) throws(Failure) -> UserRecord {
+  func record(of user: UserName, holding lock: UserLock? = nil) throws(Failure) -> UserRecord {
     let record: UserRecord?
-    do { record = try read(user) } catch { throw .store(error) }
+    do { record = try read(user, holding: lock) } catch { throw .store(error) }
     guard let record else { throw .notEnrolled(user, store: self) }
     return record
   }
@@ -25,7 +25,7 @@ extension Store {
     _ = try record(of: user)
     let held: UserLock
     do { held = try lock(user) } catch { throw .store(error) }
-    let before = try record(of: user)
+    let before = try record(of: user, holding: held)
     var after = before
     try change(&after)
     do { try save(after, over: before, holding: held) } catch { throw .store(error) }

@@ -42,7 +42,7 @@ struct Verify: ParsableCommand {
 
     let held: UserLock
     do { held = try store.lock(user) } catch { throw Failure.store(error) }
-    let record = try store.record(of: user)
+    let record = try store.record(of: user, holding: held)
     let now = SystemClock.now()
     let (outcome, updated) = verifier.verify(attempt, against: record, now: now)
     if !dryRun, let updated {

@@ -18,6 +18,11 @@ private func decode(_ bytes: [UInt8]) -> StateSlot? {
   bytes.withUnsafeBytes { StateSlot(decoding: $0) }
 }
 
+/// `StateFile.next` as an array of the slot index and the sequence number, to compare.
+private func nextWrite(_ slots: [StateSlot?]) -> [UInt64]? {
+  StateFile.next(after: slots).map { [UInt64($0.index), $0.sequence] }
+}
+
 @Suite("StateSlot and StateFile")
 struct StateSlotTests {
   @Test("CRC-32C gives the standard check value")
@@ -100,7 +105,12 @@ struct StateSlotTests {
   @Test("a slot numbered so high that the next number would wrap is refused")
   func sequenceNeverWraps() throws {
     let highest = try #require(decode(StateSlot(of: busyRecord(), sequence: StateSlot.largestSequence).encoded()))
-    #expect(StateFile.next(after: [highest, nil]) == (1, StateSlot.largestSequence + 1))
+    let belowHighest = try #require(
+      decode(StateSlot(of: busyRecord(), sequence: StateSlot.largestSequence - 1).encoded()))
+    #expect(nextWrite([belowHighest, nil]) == [1, StateSlot.largestSequence])
+    // The numbers are used up: the store has to start the file afresh.
+    #expect(nextWrite([highest, nil]) == nil)
+    #expect(nextWrite([belowHighest, highest]) == nil)
     // Found by the state-slot fuzz target: a slot numbered UInt64.max made the next write
     // number 0, older than it, so every later login's state was written and never read.
     let wrapping = StateSlot(of: busyRecord(), sequence: .max).encoded()
@@ -125,10 +135,10 @@ struct StateSlotTests {
   func next() {
     let a = StateSlot(of: busyRecord(stateID: 1), sequence: 7)
     let b = StateSlot(of: busyRecord(stateID: 2), sequence: 8)
-    #expect(StateFile.next(after: [nil, nil]) == (0, 1))
-    #expect(StateFile.next(after: [a, nil]) == (1, 8))
-    #expect(StateFile.next(after: [nil, a]) == (0, 8))
-    #expect(StateFile.next(after: [a, b]) == (0, 9))
-    #expect(StateFile.next(after: [b, a]) == (1, 9))
+    #expect(nextWrite([nil, nil]) == [0, 1])
+    #expect(nextWrite([a, nil]) == [1, 8])
+    #expect(nextWrite([nil, a]) == [0, 8])
+    #expect(nextWrite([a, b]) == [0, 9])
+    #expect(nextWrite([b, a]) == [1, 9])
   }
 }

@@ -86,6 +86,32 @@ import Testing
     #expect(try login(sandbox, step: Self.step) == "PAM_AUTH_ERR")
   }
 
+  /// A slot numbered with the largest sequence number (only a forged one can be) leaves no
+  /// number for the next write: the login's state goes into a new record instead, the slots
+  /// are cleared, and replay protection keeps holding.
+  @Test func usedUpSequenceNumbersStartTheFileAfresh() throws {
+    let sandbox = try Sandbox()
+    try sandbox.enroll("alice")
+    #expect(try login(sandbox, step: Self.step) == "PAM_SUCCESS")
+    let enrolled = try #require(try sandbox.record("alice"))
+    var forged = try #require(try slots(sandbox)[0])
+    forged.sequence = StateSlot.largestSequence
+    let path = sandbox.store + "/.alice.state"
+    var file = try #require(FileManager.default.contents(atPath: path))
+    file.replaceSubrange(0..<StateSlot.size, with: forged.encoded())
+    try file.write(to: URL(fileURLWithPath: path))
+
+    #expect(try login(sandbox, step: Self.step + 1) == "PAM_SUCCESS")
+    let after = try #require(try sandbox.record("alice"))
+    #expect(after.stateID != enrolled.stateID)
+    #expect(after.lastStep == Self.step + 1)
+    #expect(try slots(sandbox) == [nil, nil])
+    #expect(try login(sandbox, step: Self.step + 1) == "PAM_AUTH_ERR")
+    #expect(try login(sandbox, step: Self.step + 2) == "PAM_SUCCESS")
+    #expect(try slots(sandbox)[0]?.sequence == 1)
+    #expect(try login(sandbox, step: Self.step + 2) == "PAM_AUTH_ERR")
+  }
+
   /// A state file cut short (by a crash while it was created) is given its full size at the
   /// next lock, keeping what it holds; a longer one is not the store's and fails closed.
   @Test(arguments: [0, 100, 4095, 8191, 8193, 65536])
