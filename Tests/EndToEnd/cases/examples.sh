@@ -70,3 +70,31 @@ su_example() {
   expect_state lastStep null
 }
 register root su_example "su example: root switching users is asked nothing (pam_rootok stays first)"
+
+# su_to_test_user ANSWER...: another account (nobody) runs `su TEST_USER -c /usr/bin/id` on a
+# terminal, answering its prompts, with /etc/pam.d/su replaced by the su example only inside a
+# private mount namespace: the machine's own file is never touched, even if the run is killed.
+su_to_test_user() {
+  pam_service_from su >"$SCRATCH/su" || return 1
+  chmod 0644 "$SCRATCH/su"
+  answer $# "$@" /usr/bin/unshare --mount --propagation private /bin/sh -c \
+    'mount --bind "$1" /etc/pam.d/su && exec /usr/sbin/runuser -u nobody -- /bin/su "$2" -c /usr/bin/id' \
+    su-e2e "$SCRATCH/su" "$TEST_USER"
+}
+
+su_target_account() {
+  enroll || return 1
+  local used
+  used=$(code)
+  su_to_test_user "$TEST_PASSWORD" "$used"
+  check "the target's password and code should switch to it" contains "$SCRATCH/transcript" "^uid=[0-9]+\($TEST_USER\)"
+  check "asked for the target's password, then its code" prompts_were Password "Verification code"
+  su_to_test_user "$TEST_PASSWORD" "$used"
+  check_not "the same code a second time should not switch" contains "$SCRATCH/transcript" "uid="
+  expect_state failures 1
+  su_to_test_user "$TEST_PASSWORD" "$(wrong_code)"
+  check_not "a wrong code should not switch" contains "$SCRATCH/transcript" "uid="
+  expect_state failures 2
+  check_not "/etc/pam.d/su outside the namespace should be the machine's own" contains /etc/pam.d/su "$MODULE"
+}
+register root su_target_account "su example: another account switching to an enrolled one needs its password and its code"
