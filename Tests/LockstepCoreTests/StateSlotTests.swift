@@ -82,24 +82,20 @@ struct StateSlotTests {
 
   @Test("values no record can hold are refused even with a good checksum")
   func outOfRange() {
-    var record = busyRecord()
-    record.counter = UserRecord.largestCounter + 1
-    #expect(decode(StateSlot(of: record, sequence: 1).encoded()) == nil)
-    record = busyRecord()
-    record.offset = UserRecord.offsetRange.upperBound + 1
-    #expect(decode(StateSlot(of: record, sequence: 1).encoded()) == nil)
-    record = busyRecord()
-    record.failures = UserRecord.largestFailureCount + 1
-    #expect(decode(StateSlot(of: record, sequence: 1).encoded()) == nil)
-    record = busyRecord()
-    record.lockedUntil = -1
-    #expect(decode(StateSlot(of: record, sequence: 1).encoded()) == nil)
-    record = busyRecord()
-    record.lastSuccess = UserRecord.latestTime + 1
-    #expect(decode(StateSlot(of: record, sequence: 1).encoded()) == nil)
-    record = busyRecord()
-    record.lastStep = -2
-    #expect(decode(StateSlot(of: record, sequence: 1).encoded()) == nil)
+    #expect(decode(StateSlot(of: busyRecord(), sequence: 1).encoded()) != nil, "control: the record before spoiling")
+    let spoilers: [(String, (inout UserRecord) -> Void)] = [
+      ("counter", { $0.counter = UserRecord.largestCounter + 1 }),
+      ("offset", { $0.offset = UserRecord.offsetRange.upperBound + 1 }),
+      ("failures", { $0.failures = UserRecord.largestFailureCount + 1 }),
+      ("locked-until", { $0.lockedUntil = -1 }),
+      ("last-success", { $0.lastSuccess = UserRecord.latestTime + 1 }),
+      ("last-step", { $0.lastStep = -2 }),
+    ]
+    for (field, spoil) in spoilers {
+      var record = busyRecord()
+      spoil(&record)
+      #expect(decode(StateSlot(of: record, sequence: 1).encoded()) == nil, "\(field)")
+    }
   }
 
   @Test("a slot numbered so high that the next number would wrap is refused")
