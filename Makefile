@@ -19,6 +19,7 @@ MODULE      := $(BUILD)/pam_lockstep.so
 CLI         := $(BUILD)/lockstep
 DRIVER      := $(BUILD)/pam-driver
 BENCH_DRIVER := $(BUILD)/bench-driver
+NSS_CASE    := $(BUILD)/libnss_lockstepcase.so.2
 MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMDIR      ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,/lib/security)
 STOREDIR    ?= /var/lib/lockstep
@@ -41,7 +42,7 @@ FUZZ_SMOKE_SECONDS ?= 5
 
 .PHONY: all deps test-deps test e2e fuzz sanitize demo bench install uninstall clean format lint
 
-all: $(MODULE) $(CLI) $(DRIVER) $(BENCH_DRIVER)
+all: $(MODULE) $(CLI) $(DRIVER) $(BENCH_DRIVER) $(NSS_CASE)
 
 # Installs what is missing, when we are root on a Debian machine; otherwise says what to install.
 deps:
@@ -65,6 +66,11 @@ $(CLI): Package.swift $(shell find Sources -type f) | deps
 $(DRIVER): Tests/PamModuleTests/Driver/pam_driver.c | deps
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lpam -rdynamic
+
+# A user database that answers like a case-insensitive directory, for the module's tests.
+$(NSS_CASE): Tests/PamModuleTests/NSS/nss_lockstepcase.c
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -Wall -Wextra -shared -fPIC -o $@ $<
 
 $(BENCH_DRIVER): bench/bench_driver.c | deps
 	@mkdir -p $(BUILD)

@@ -17,6 +17,10 @@ int lockstep_pam_ask(pam_handle_t *pamh, int style, const char *prompt, char **a
   return result;
 }
 
+int lockstep_pam_error(pam_handle_t *pamh, const char *message) {
+  return pam_prompt(pamh, PAM_ERROR_MSG, NULL, "%s", message);
+}
+
 void lockstep_pam_release_answer(char *answer) {
   if (answer != NULL) {
     explicit_bzero(answer, strlen(answer));

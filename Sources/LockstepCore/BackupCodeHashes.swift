@@ -39,6 +39,17 @@ public struct BackupCodeHashes: Equatable, Sendable {
     crypto.pbkdf2SHA256(password: code, salt: salt, iterations: iterations, length: Self.hashLength)
   }
 
+  /// The hash of the backup code in `attempt` under this set's salt, to be computed before the
+  /// user's lock is taken (the slow hash never holds the lock); `nil` when the set is empty or
+  /// the attempt holds no backup code.
+  public func digest(of attempt: Attempt, crypto: some CryptoProvider) -> BackupCodeDigest? {
+    guard !hashes.isEmpty, let candidate = attempt.backupCode,
+      candidate.withUnsafeBytes({ Self.isWellFormed($0) }),
+      let hash = candidate.withUnsafeBytes({ self.hash(of: $0, crypto: crypto) })
+    else { return nil }
+    return BackupCodeDigest(salt: salt, iterations: iterations, hash: hash)
+  }
+
   /// Hashes freshly generated `codes` under a new random salt.
   public static func issue(
     codes: [[UInt8]], iterations: Int = defaultIterations, crypto: some CryptoProvider
@@ -67,5 +78,22 @@ public struct BackupCodeHashes: Equatable, Sendable {
       if !codes.contains(code) { codes.append(code) }
     }
     return codes
+  }
+}
+
+/// A typed backup code, hashed under one set's salt and iteration count. It is good for any
+/// set with the same salt and count: the set read under the lock, when the codes were not
+/// replaced in the meantime.
+public struct BackupCodeDigest: Sendable {
+  /// The salt it was hashed under.
+  public let salt: [UInt8]
+  /// The PBKDF2 iteration count it was hashed with.
+  public let iterations: Int
+  /// The hash.
+  public let hash: [UInt8]
+
+  /// Whether this digest was made under `set`'s salt and iteration count.
+  public func applies(to set: BackupCodeHashes) -> Bool {
+    salt == set.salt && iterations == set.iterations
   }
 }

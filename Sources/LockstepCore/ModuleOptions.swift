@@ -41,6 +41,17 @@ public struct ModuleOptions: Equatable, Sendable {
   public var firstPass = FirstPassMode.none
   /// `forward_pass`: one prompt for password and code; the password is passed on as `PAM_AUTHTOK`.
   public var forwardPass = false
+  /// `fail_delay=MS`: every refusal of an answer is returned no sooner than this many
+  /// milliseconds after the answer arrived, so that how long a refusal takes tells nothing of
+  /// the work behind it (whether the user is enrolled, has backup codes, was locked out).
+  public var failDelayMilliseconds = 500
+  /// `lock_timeout=SECONDS`: how long a login waits for another process to release the
+  /// user's lock before it fails closed.
+  public var lockTimeoutSeconds = 5
+  /// `lockout_message`: tell a locked-out user so through the application (`PAM_ERROR_MSG`).
+  /// Only for services where a first factor always comes first (sudo, key then code), since
+  /// it tells whoever reaches the prompt that the account is enrolled.
+  public var lockoutMessage = false
   /// `debug`: log the effective configuration and each decision.
   public var debug = false
   /// Arguments that were not understood, one sentence each.
@@ -57,6 +68,7 @@ public struct ModuleOptions: Equatable, Sendable {
       case ("nullok", nil): nullok = true
       case ("echo", nil): echo = true
       case ("debug", nil): debug = true
+      case ("lockout_message", nil): lockoutMessage = true
       case ("forward_pass", nil): forwardPass = true
       case ("try_first_pass", nil), ("use_first_pass", nil):
         let mode = FirstPassMode(rawValue: name) ?? .none
@@ -75,6 +87,8 @@ public struct ModuleOptions: Equatable, Sendable {
       case ("lookahead", let v?): lookahead = number(argument, v, 0...100) ?? lookahead
       case ("max_failures", let v?): maxFailures = number(argument, v, 1...1000) ?? maxFailures
       case ("lockout", let v?): lockoutSeconds = number(argument, v, 0...31_536_000) ?? lockoutSeconds
+      case ("fail_delay", let v?): failDelayMilliseconds = number(argument, v, 0...10_000) ?? failDelayMilliseconds
+      case ("lock_timeout", let v?): lockTimeoutSeconds = number(argument, v, 1...600) ?? lockTimeoutSeconds
       default:
         problems.append("unknown argument '\(Self.printable(argument))'")
       }
@@ -93,7 +107,8 @@ public struct ModuleOptions: Equatable, Sendable {
   public var summary: String {
     "store=\(Self.printable(store)) nullok=\(nullok) window=\(window) lookahead=\(lookahead) "
       + "max_failures=\(maxFailures) lockout=\(lockoutSeconds) echo=\(echo) "
-      + "first_pass=\(firstPass.rawValue) forward_pass=\(forwardPass) "
+      + "first_pass=\(firstPass.rawValue) forward_pass=\(forwardPass) fail_delay=\(failDelayMilliseconds) "
+      + "lock_timeout=\(lockTimeoutSeconds) lockout_message=\(lockoutMessage) "
       + "prompt=\"\(Self.printable(effectivePrompt))\""
   }
 

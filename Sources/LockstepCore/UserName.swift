@@ -3,8 +3,10 @@
 /// PAM user names come from the network (the name typed at an SSH login), so they are checked
 /// before they touch the file system: a name is refused if it is empty, longer than
 /// `maximumLength` bytes, starts with `.` (which also rules out `.` and `..`, and keeps the
-/// store's own state and temporary files, which start with `.`, out of reach), or contains `/`,
-/// a NUL or another control character.
+/// store's own state and temporary files, which start with `.`, out of reach), contains `/`,
+/// a NUL or another control character, or is not valid UTF-8 or holds U+FFFD (the character
+/// that replaces invalid bytes): the CLI reads names as text, so the module and the CLI agree
+/// on every name only if both refuse those that text cannot spell exactly.
 public struct UserName: Equatable, Hashable, Sendable, CustomStringConvertible {
   /// The longest name accepted, in bytes, leaving room in a 255-byte file name for the
   /// store's prefixes and suffixes.
@@ -22,6 +24,9 @@ public struct UserName: Equatable, Hashable, Sendable, CustomStringConvertible {
     for byte in bytes where byte < 0x20 || byte == 0x7f || byte == UInt8(ascii: "/") {
       return nil
     }
+    guard let text = String(validating: bytes, as: UTF8.self), !text.unicodeScalars.contains("\u{FFFD}") else {
+      return nil
+    }
     self.bytes = bytes
   }
 
@@ -30,8 +35,8 @@ public struct UserName: Equatable, Hashable, Sendable, CustomStringConvertible {
     self.init(bytes: name.utf8)
   }
 
-  /// The name, escaped for logs.
-  public var description: String { LogText.escape(bytes) }
+  /// The name, escaped for logs as a field value (`LogText.field`): it can hold spaces and `=`.
+  public var description: String { LogText.field(bytes) }
 
   /// The file name of the user's record.
   public var recordFileName: [UInt8] { bytes }

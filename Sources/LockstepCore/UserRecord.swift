@@ -62,6 +62,16 @@ public struct UserRecord {
       && failures == other.failures && lockedUntil == other.lockedUntil && lastSuccess == other.lastSuccess
   }
 
+  /// Raises this record's replay watermark and HOTP counter to `previous`'s when both have the
+  /// same secret and parameters, so that a new record for the same key (an enrollment forced
+  /// with the same secret, an import of the same file) does not make used codes work again.
+  /// With another secret or other parameters the codes differ, and nothing is carried.
+  public mutating func keepReplayWatermark(of previous: UserRecord) {
+    guard parameters == previous.parameters, secret.hasSameBytes(as: previous.secret) else { return }
+    if let old = previous.lastStep { lastStep = max(lastStep ?? old, old) }
+    counter = max(counter, previous.counter)
+  }
+
   /// Whether everything but the per-login state is the same: the same version of the same
   /// enrollment, with the same backup codes left.
   public func hasSameEnrollment(as other: UserRecord) -> Bool {

@@ -12,6 +12,10 @@ public enum RejectionReason: Equatable, Sendable {
   case wrongCode
   /// The answer is the code of a time step at or before the last accepted one.
   case replayedCode(step: Int64)
+  /// The answer is the code that confirmed the enrollment, typed again before any login
+  /// succeeded: most likely the user trying the code they just typed, so it is refused without
+  /// being counted as a failure (and without a write).
+  case replayedEnrollmentCode(step: Int64)
   /// The answer has neither the shape of a code nor of a backup code (a password typed at the
   /// code prompt, an empty line, letters): it cannot match, so it is refused without being
   /// counted as a failure and without a write.
@@ -44,8 +48,10 @@ public struct Verifier<Crypto: CryptoProvider> {
   }
 
   /// The outcome of `attempt` at `now`, and the record to store (`nil` when nothing changed).
+  /// `backupDigest` is the attempt's backup code hashed before the lock was taken; it is used
+  /// when it applies to the record's set, and the hash is computed here otherwise.
   public func verify(
-    _ attempt: Attempt, against original: UserRecord, now: Int64
+    _ attempt: Attempt, against original: UserRecord, now: Int64, backupDigest: BackupCodeDigest? = nil
   )
     -> (outcome: VerificationOutcome, updated: UserRecord?)
   {
@@ -66,12 +72,19 @@ public struct Verifier<Crypto: CryptoProvider> {
       }
       return (succeed(&record, now: now, by: .code(step: step)), record)
     }
-    if let index = matchingBackupCode(attempt.backupCode, in: record) {
+    if let index = matchingBackupCode(in: attempt, of: record, digest: backupDigest) {
       record.backupCodes.hashes.remove(at: index)
       return (succeed(&record, now: now, by: .backupCode(remaining: record.backupCodes.hashes.count)), record)
     }
     let reason: RejectionReason
-    if case .replay(let step) = result { reason = .replayedCode(step: step) } else { reason = .wrongCode }
+    if case .replay(let step) = result {
+      if record.lastSuccess == 0 && step == record.lastStep {
+        return (.rejected(.replayedEnrollmentCode(step: step), failures: record.failures, lockedUntil: nil), nil)
+      }
+      reason = .replayedCode(step: step)
+    } else {
+      reason = .wrongCode
+    }
     record.failures = min(max(record.failures, 0) + 1, UserRecord.largestFailureCount)
     var lockedUntil: Int64?
     if policy.lockoutSeconds > 0 && record.failures >= policy.maxFailures {
@@ -141,13 +154,17 @@ public struct Verifier<Crypto: CryptoProvider> {
     return result
   }
 
-  /// The index of the backup code `candidate` matches, if any.
-  private func matchingBackupCode(_ candidate: SecretBytes?, in record: UserRecord) -> Int? {
+  /// The index of the backup code the attempt holds, if it is one of the record's.
+  private func matchingBackupCode(in attempt: Attempt, of record: UserRecord, digest: BackupCodeDigest?) -> Int? {
     let set = record.backupCodes
-    guard let candidate, !set.hashes.isEmpty,
-      candidate.withUnsafeBytes({ BackupCodeHashes.isWellFormed($0) }),
-      let hash = candidate.withUnsafeBytes({ set.hash(of: $0, crypto: crypto) })
-    else { return nil }
+    let hash: [UInt8]
+    if let digest, digest.applies(to: set) {
+      hash = digest.hash
+    } else if let computed = set.digest(of: attempt, crypto: crypto) {
+      hash = computed.hash
+    } else {
+      return nil
+    }
     var found: Int?
     for (index, stored) in set.hashes.enumerated() {
       let equal = hash.withUnsafeBytes { a in stored.withUnsafeBytes { crypto.constantTimeEqual(a, $0) } }

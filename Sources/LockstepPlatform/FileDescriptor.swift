@@ -116,9 +116,12 @@ final class FileDescriptor {
     guard fchmod(raw, mode) == 0 else { throw SystemError("fchmod") }
   }
 
-  /// `flock(2)` with `LOCK_EX`, waiting for the holder to finish.
-  func lockExclusively() throws(SystemError) {
-    guard retrying({ flock(raw, LOCK_EX) }) == 0 else { throw SystemError("flock") }
+  /// `flock(2)` with `LOCK_EX | LOCK_NB`: takes the lock if no one holds it; `false` if
+  /// someone does. Never waits.
+  func tryLockExclusively() throws(SystemError) -> Bool {
+    if retrying({ flock(raw, LOCK_EX | LOCK_NB) }) == 0 { return true }
+    if errno == EWOULDBLOCK { return false }
+    throw SystemError("flock")
   }
 }
 

@@ -26,51 +26,18 @@ public final class Store {
   /// The store directory's descriptor, for the listing in `userNames()`.
   var directoryDescriptor: Int32 { directory.raw }
 
-  /// Opens and checks the store directory: it must be a directory owned by root that no one
-  /// else can write to.
+  /// A sticky directory that others can write to (such as `/tmp`) on the way to the store, if
+  /// there is one: safe today, since no one else can rename or remove root's entries there,
+  /// but whoever gets there first can take a missing store's name (`lockstep check` warns).
+  public let writableAncestor: String?
+
+  /// Opens and checks the store directory (see `StorePath`): every directory on the way must
+  /// be root's and writable by no one else unless sticky, every symbolic link on the way
+  /// root's, and the store itself a directory owned by root that no one else can write to.
+  /// A relative `path` is taken from the working directory.
   public init(path: String) throws(StoreError) {
     self.path = path
-    do {
-      directory = try FileDescriptor.open(Array(path.utf8), flags: O_RDONLY | O_DIRECTORY)
-    } catch {
-      throw .unusableDirectory(path: path, reason: error.description)
-    }
-    let st: stat
-    do { st = try directory.status() } catch { throw .unusableDirectory(path: path, reason: error.description) }
-    if st.st_uid != 0 { throw .unusableDirectory(path: path, reason: "it is not owned by root") }
-    if st.st_mode & 0o022 != 0 {
-      throw .unusableDirectory(path: path, reason: "it is writable by group or others (mode \(octal(st.st_mode)))")
-    }
-    try checkAncestors(of: st)
-  }
-
-  /// Checks every directory above the store, up to `/`: each must be owned by root and not
-  /// writable by group or others unless it is sticky (as `/tmp` is, where no one can rename
-  /// or remove root's entries). Otherwise someone else could swap the store for their own.
-  /// The walk goes through `..`, `../..`, … from the opened directory (one `fstatat` a level),
-  /// so symbolic links in the configured path change nothing; it ends where `..` is the
-  /// directory itself, at `/` (or the process's root).
-  private func checkAncestors(of store: stat) throws(StoreError) {
-    var current = store
-    var relative = ".."
-    while true {
-      var st = stat()
-      guard withCString(Array(relative.utf8), { fstatat(directory.raw, $0, &st, AT_SYMLINK_NOFOLLOW) }) == 0 else {
-        throw .unusableDirectory(
-          path: path, reason: "a directory above it cannot be checked (\(SystemError("fstatat")))")
-      }
-      if st.st_dev == current.st_dev && st.st_ino == current.st_ino { return }
-      let above = path + "/" + relative
-      if st.st_uid != 0 {
-        throw .unusableDirectory(path: path, reason: "\(above) is not owned by root (uid \(st.st_uid))")
-      }
-      if st.st_mode & 0o022 != 0 && st.st_mode & S_ISVTX == 0 {
-        throw .unusableDirectory(
-          path: path, reason: "\(above) is writable by group or others and not sticky (mode \(octal(st.st_mode)))")
-      }
-      current = st
-      relative += "/.."
-    }
+    (directory, writableAncestor) = try StorePath.open(path)
   }
 
   /// Reads `user`'s record with its current state; `nil` when the user has none. Pass the
@@ -138,16 +105,28 @@ public final class Store {
     do { return (file, try file.status()) } catch { throw .system(path: recordPath, error) }
   }
 
-  /// Takes `user`'s exclusive lock, waiting while another process holds it. The lock is an
-  /// `flock(2)` on the user's state file, so the kernel releases it when its holder exits,
-  /// however it exits: a crash never leaves a lock that blocks later logins. The state file is
-  /// created here, at its full size, the first time the user is locked.
-  public func lock(_ user: UserName) throws(StoreError) -> UserLock {
+  /// How long `lock` waits for another process to release a user's lock, by default.
+  public static let defaultLockTimeout = 10_000
+
+  /// Takes `user`'s exclusive lock, waiting at most `timeoutMilliseconds` while another process
+  /// holds it (a login or command holds it for milliseconds; one stopped with `SIGSTOP`, or a
+  /// root process's `flock`, could hold it for ever). The lock is an `flock(2)` on the user's
+  /// state file, so the kernel releases it when its holder exits, however it exits: a crash
+  /// never leaves a lock that blocks later logins. The state file is created here, at its full
+  /// size, the first time the user is locked.
+  public func lock(_ user: UserName, timeoutMilliseconds: Int = Store.defaultLockTimeout) throws(StoreError) -> UserLock
+  {
     let statePath = self.statePath(user)
-    let (file, _) = try openChecked(user.stateFileName, path: statePath, flags: O_RDWR | O_CREAT)
+    let (file, st) = try openChecked(user.stateFileName, path: statePath, flags: O_RDWR | O_CREAT)
+    let locked: Bool
+    do { locked = try waitForLock(on: file, milliseconds: timeoutMilliseconds) } catch {
+      throw .system(path: statePath, error)
+    }
+    guard locked else {
+      throw .lockTimedOut(path: statePath, milliseconds: timeoutMilliseconds, holder: LockHolder.describe(st))
+    }
     var size: off_t
     do throws(SystemError) {
-      try file.lockExclusively()
       size = try file.status().st_size
       if size < StateFile.size {
         // New (or cut short by a crash while it was being created): allocate its blocks, so
@@ -165,15 +144,40 @@ public final class Store {
     return UserLock(user: user, file: file, slots: try slots(in: file, size: size, path: statePath))
   }
 
+  /// Tries `flock(LOCK_EX | LOCK_NB)` until it succeeds or `milliseconds` have passed,
+  /// pausing 1 ms after the first refusal and twice as long after each next one, up to 20 ms.
+  /// The time is the monotonic clock's, and the pauses are counted too, so that the wait ends
+  /// even if that clock stands still. `false` when the time ran out.
+  private func waitForLock(on file: FileDescriptor, milliseconds: Int) throws(SystemError) -> Bool {
+    let allowed = UInt64(max(0, milliseconds)) &* 1_000_000
+    let deadline = MonotonicClock.now() &+ allowed
+    var slept: UInt64 = 0
+    var pause: UInt64 = 1_000_000
+    while true {
+      if try file.tryLockExclusively() { return true }
+      let now = MonotonicClock.now()
+      guard now < deadline, slept < allowed else { return false }
+      let step = min(pause, deadline - now, allowed - slept)
+      MonotonicClock.sleep(nanoseconds: step)
+      slept += step
+      pause = min(pause * 2, 20_000_000)
+    }
+  }
+
   /// Replaces `user`'s record with `record`, atomically and durably: write a temporary file,
   /// `fsync` it, `rename` it over the record, `fsync` the directory. The record is given a new
   /// `stateID`, so the state saved for the record it replaces no longer applies: `record`'s own
-  /// fields are the state from now on.
+  /// fields are the state from now on. A record that replaces one with the same secret and
+  /// parameters (an enrollment forced with the same secret, an import of the same file) keeps
+  /// the higher replay watermark and HOTP counter of the two, so that no code used before
+  /// works again.
   public func write(_ record: UserRecord, holding lock: UserLock) throws(StoreError) {
     let user = lock.user
     let temporary = user.temporaryFileName
-    let temporaryPath = path + "/" + String(decoding: temporary, as: UTF8.self)
+    let temporaryPath = path + "/" + LogText.escape(temporary)
     var record = record
+    // A record that is missing, malformed or unsafe has no watermark to keep.
+    if let current = try? read(user, holding: lock) { record.keepReplayWatermark(of: current) }
     guard let id = crypto.randomBytes(count: 8) else {
       throw .system(path: temporaryPath, SystemError("RAND_bytes", code: EIO))
     }

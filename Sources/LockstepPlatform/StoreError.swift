@@ -11,6 +11,9 @@ public enum StoreError: Error, CustomStringConvertible {
   case malformedRecord(path: String, LineError)
   /// A system call failed while reading or writing.
   case system(path: String, SystemError)
+  /// Another process held the user's lock for longer than the wait allowed; `holder` says
+  /// which, when `/proc/locks` tells.
+  case lockTimedOut(path: String, milliseconds: Int, holder: String?)
 
   public var description: String {
     switch self {
@@ -18,6 +21,9 @@ public enum StoreError: Error, CustomStringConvertible {
     case .unsafeRecord(let path, let reason): return "refusing \(path): \(reason)"
     case .malformedRecord(let path, let error): return "record \(path) is invalid: \(error)"
     case .system(let path, let error): return "\(path): \(error)"
+    case .lockTimedOut(let path, let milliseconds, let holder):
+      let seconds = milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(milliseconds) ms"
+      return "\(path) is locked by \(holder ?? "another process") and was not released within \(seconds)"
     }
   }
 }

@@ -5,14 +5,20 @@ import LockstepPlatform
 /// One run of `pam_sm_authenticate`: the data path of a login, from the module's arguments to
 /// a PAM code.
 ///
-/// The record is read once without the lock to decide whether to prompt at all; the user then
-/// answers with no lock held (a user who leaves the prompt open blocks no one); the record is
-/// read again under the user's lock, the answer verified, and the new state written before the
-/// lock is released. Every failure becomes a PAM code and a log line; nothing here traps.
-struct Authentication {
+/// The name is resolved to its account's own name; the record is read once without the lock
+/// to decide whether to prompt at all; the user then answers with no lock held (a user who
+/// leaves the prompt open blocks no one); a backup code is hashed, still without the lock; the
+/// record is read again under the user's lock (waited for with a deadline), the answer
+/// verified, and the new state written before the lock is released. Every refusal of an answer
+/// is returned no sooner than `fail_delay` after the answer arrived, and enrolled and
+/// unenrolled users are refused with the same code, so that neither the time nor the answer
+/// tells who is enrolled. Every failure becomes a PAM code and a log line; nothing here traps.
+final class Authentication {
   let session: PAMSession
   let options: ModuleOptions
   let verifier: Verifier<LibCrypto>
+  /// When the answer being checked arrived (the monotonic clock), once there is one.
+  private var answeredAt: UInt64?
 
   init(session: PAMSession, options: ModuleOptions) {
     self.session = session
@@ -21,6 +27,15 @@ struct Authentication {
   }
 
   func run() -> PAMCode {
+    let code = decide()
+    if let answeredAt, code != PAMCode(PAM_SUCCESS), code != PAMCode(PAM_IGNORE) {
+      let delay = UInt64(options.failDelayMilliseconds) &* 1_000_000
+      MonotonicClock.sleep(until: answeredAt &+ delay, longest: delay)
+    }
+    return code
+  }
+
+  private func decide() -> PAMCode {
     guard options.problems.isEmpty else {
       for problem in options.problems {
         session.log(LOG_ERR, "configuration error: \(problem); refusing to authenticate")
@@ -33,9 +48,23 @@ struct Authentication {
     case .success(let name): rawUser = name
     case .failure(let code): return code
     }
-    guard let user = UserName(bytes: rawUser) else {
-      log(LOG_NOTICE, "refusing an unusable user name", user: LogText.escape(rawUser))
+    guard let given = UserName(bytes: rawUser) else {
+      log(LOG_NOTICE, "refusing an unusable user name", user: LogText.field(rawUser))
       return PAMCode(PAM_AUTH_ERR)
+    }
+    // The record is the account's: sshd, su and login accept every name the user database
+    // resolves to it (`ALICE` for alice in a case-insensitive directory).
+    let user: UserName
+    var alias: UserName?
+    switch Accounts.resolve(given) {
+    case .canonical, .unknown: user = given
+    case .alias(let account):
+      user = account
+      alias = given
+      log(LOG_NOTICE, "the name \(given) given is another name of this account", user: account.description)
+    case .lookupFailed(let error):
+      log(LOG_ERR, "the user database could not be read (\(error)); failing closed", user: given.description)
+      return PAMCode(PAM_AUTHINFO_UNAVAIL)
     }
     let store: Store
     let enrolled: UserRecord?
@@ -46,27 +75,45 @@ struct Authentication {
       log(LOG_ERR, error.description, user: user.description)
       return PAMCode(PAM_AUTHINFO_UNAVAIL)
     }
-    guard let enrolled else { return unenrolled(user) }
-    return authenticate(user, store: store, digits: enrolled.parameters.digits)
+    guard let enrolled else { return unenrolled(user, alias: alias) }
+    return authenticate(user, store: store, enrollment: enrolled)
   }
 
-  /// A user without a record: let through by this module with `nullok`, otherwise prompted
-  /// like everyone else (so the prompt does not reveal who is enrolled) and refused.
-  private func unenrolled(_ user: UserName) -> PAMCode {
-    if options.nullok {
+  /// A user without a record: let through by this module with `nullok` (when the name given is
+  /// the account's own), otherwise prompted like everyone else (so the prompt does not reveal
+  /// who is enrolled) and refused.
+  private func unenrolled(_ user: UserName, alias: UserName?) -> PAMCode {
+    if options.nullok && alias == nil {
       if options.debug { log(LOG_DEBUG, "not enrolled; ignored (nullok)", user: user.description) }
+      if options.forwardPass { forwardWholeAnswer() }
       return PAMCode(PAM_IGNORE)
     }
     if case .failure(let code) = obtainAttempt(digits: TokenParameters.standard.digits) { return code }
-    log(LOG_NOTICE, "refused: user is not enrolled", user: user.description)
+    if let alias, options.nullok {
+      log(
+        LOG_NOTICE,
+        "refused: the name \(alias) given is another name of this account, which is not enrolled "
+          + "(nullok applies to an account's own name only)", user: user.description)
+    } else {
+      log(LOG_NOTICE, "refused: user is not enrolled", user: user.description)
+    }
     return PAMCode(PAM_AUTH_ERR)
   }
 
-  private func authenticate(_ user: UserName, store: Store, digits: Int) -> PAMCode {
+  /// With `forward_pass` and `nullok`, an unenrolled user has no code to type, but the modules
+  /// after this one still expect the password: ask for it, and hand it on whole.
+  private func forwardWholeAnswer() {
+    guard case .success(let password) = session.ask("Password: ", echo: false) else { return }
+    _ = session.setStackedPassword(password)
+  }
+
+  private func authenticate(_ user: UserName, store: Store, enrollment: UserRecord) -> PAMCode {
+    let digits = enrollment.parameters.digits
     if options.firstPass != .none, let stacked = session.stackedPassword() {
+      answeredAt = MonotonicClock.now()
       let attempt = stacked.withUnsafeBytes { Attempt.typed($0) }
       if attempt.couldBeCode(digits: digits) {
-        let code = check(attempt, for: user, in: store)
+        let code = check(attempt, for: user, in: store, enrollment: enrollment)
         if code == PAMCode(PAM_SUCCESS) || options.firstPass == .useFirstPass { return code }
       } else if options.firstPass == .useFirstPass {
         log(LOG_NOTICE, "refused: the stacked password is not a code (use_first_pass)", user: user.description)
@@ -78,33 +125,38 @@ struct Authentication {
     }
     switch obtainAttempt(digits: digits) {
     case .failure(let code): return code
-    case .success(let attempt): return check(attempt, for: user, in: store)
+    case .success(let attempt): return check(attempt, for: user, in: store, enrollment: enrollment)
     }
   }
 
-  /// Prompts for the code (or, with `forward_pass`, the password and code together).
+  /// Prompts for the code (or, with `forward_pass`, the password and code together), and notes
+  /// when the answer arrived.
   private func obtainAttempt(digits: Int) -> Result<Attempt, PAMCode> {
     switch session.ask(options.effectivePrompt, echo: options.echo) {
     case .failure(let code): return .failure(code)
     case .success(let answer):
+      answeredAt = MonotonicClock.now()
       return .success(
         answer.withUnsafeBytes { options.forwardPass ? Attempt.forwarded($0, digits: digits) : Attempt.typed($0) })
     }
   }
 
-  /// Verifies `attempt` under the user's lock and stores the new state.
-  private func check(_ attempt: Attempt, for user: UserName, in store: Store) -> PAMCode {
+  /// Verifies `attempt` under the user's lock and stores the new state. A backup code is
+  /// hashed first, under the salt of the record read before the prompt, so that the slow hash
+  /// never holds the lock.
+  private func check(_ attempt: Attempt, for user: UserName, in store: Store, enrollment: UserRecord) -> PAMCode {
+    let digest = enrollment.backupCodes.digest(of: attempt, crypto: verifier.crypto)
     let outcome: VerificationOutcome
     let record: UserRecord
+    let now = SystemClock.now()
     do {
-      let lock = try store.lock(user)
+      let lock = try store.lock(user, timeoutMilliseconds: options.lockTimeoutSeconds * 1000)
       guard let current = try store.read(user, holding: lock) else {
         log(LOG_NOTICE, "refused: the record disappeared during the login", user: user.description)
         return PAMCode(PAM_AUTH_ERR)
       }
       record = current
-      let now = SystemClock.now()
-      let verdict = verifier.verify(attempt, against: current, now: now)
+      let verdict = verifier.verify(attempt, against: current, now: now, backupDigest: digest)
       outcome = verdict.outcome
       if let updated = verdict.updated { try store.save(updated, over: current, holding: lock) }
       noteClock(of: current, now: now, user: user)
@@ -113,7 +165,7 @@ struct Authentication {
       return PAMCode(PAM_AUTHINFO_UNAVAIL)
     }
     forwardPassword(of: attempt, outcome: outcome)
-    return report(outcome, user: user, record: record)
+    return report(outcome, user: user, record: record, now: now)
   }
 
   /// Passes the password typed in front of the code on to the next module (`forward_pass`).
@@ -128,8 +180,9 @@ struct Authentication {
     if let password { _ = session.setStackedPassword(password) }
   }
 
-  /// Logs the outcome and returns its PAM code.
-  private func report(_ outcome: VerificationOutcome, user: UserName, record: UserRecord) -> PAMCode {
+  /// Logs the outcome and returns its PAM code. A locked-out user gets `PAM_AUTH_ERR`, like
+  /// every other refusal: the log says it was a lockout, the answer does not.
+  private func report(_ outcome: VerificationOutcome, user: UserName, record: UserRecord, now: Int64) -> PAMCode {
     let name = user.description
     switch outcome {
     case .accepted(.code(let step)):
@@ -144,6 +197,12 @@ struct Authentication {
       switch reason {
       case .wrongCode: what = "wrong verification code"
       case .replayedCode(let step): what = "replayed verification code (time step \(step) was already used)"
+      case .replayedEnrollmentCode(let step):
+        log(
+          LOG_NOTICE,
+          "refused: replayed verification code (time step \(step) confirmed the enrollment; "
+            + "not counted as a failure)", user: name)
+        return PAMCode(PAM_AUTH_ERR)
       case .notACode:
         log(LOG_NOTICE, "refused: the answer is not a code (not counted as a failure)", user: name)
         return PAMCode(PAM_AUTH_ERR)
@@ -152,14 +211,25 @@ struct Authentication {
       if let lockedUntil {
         log(
           LOG_WARNING,
-          "locked out for \(options.lockoutSeconds) seconds, until \(lockedUntil) (Unix time), after \(failures) consecutive failures",
+          "locked out for \(options.lockoutSeconds) seconds, until \(time(lockedUntil)), after \(failures) consecutive failures",
           user: name)
+        tellLockedOut(until: lockedUntil, now: now)
       }
       return PAMCode(PAM_AUTH_ERR)
     case .lockedOut(let until):
-      log(LOG_NOTICE, "refused unchecked: locked out until \(until) (Unix time)", user: name)
-      return PAMCode(PAM_MAXTRIES)
+      log(LOG_NOTICE, "refused unchecked: locked out until \(time(until))", user: name)
+      tellLockedOut(until: until, now: now)
+      return PAMCode(PAM_AUTH_ERR)
     }
+  }
+
+  /// With `lockout_message`, tells the user that codes are refused for now and for how long.
+  private func tellLockedOut(until: Int64, now: Int64) {
+    guard options.lockoutMessage else { return }
+    let minutes = max(1, (until - now + 59) / 60)
+    session.tell(
+      "Too many wrong verification codes: codes are refused for \(minutes) minute\(minutes == 1 ? "" : "s"). "
+        + "An administrator can unlock the account sooner.")
   }
 
   /// Warns when the clock is behind the last accepted time step: codes cannot work until it
@@ -172,8 +242,15 @@ struct Authentication {
     }
   }
 
-  /// Logs `message` with the user and the remote host, in `key=value` form for log tools.
+  /// A Unix time as the log shows it: ISO 8601 UTC, then the number.
+  private func time(_ unixTime: Int64) -> String {
+    "\(UTCTime.iso8601(unixTime)) (Unix time \(unixTime))"
+  }
+
+  /// Logs `message` with the remote host and the user, in `key=value` form for log tools. The
+  /// remote host comes first, and both are escaped as fields, so that no user name can put a
+  /// `rhost=` of its own before the real one.
   private func log(_ priority: Int32, _ message: String, user: String) {
-    session.log(priority, "\(message); user=\(user) rhost=\(session.remoteHost())")
+    session.log(priority, "\(message); rhost=\(session.remoteHost()) user=\(user)")
   }
 }

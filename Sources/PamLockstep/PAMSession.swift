@@ -19,10 +19,10 @@ struct PAMSession {
     return .success(bytes(of: name, limit: UserName.maximumLength + 1))
   }
 
-  /// The remote host (`PAM_RHOST`), escaped for logs; `-` when unset.
+  /// The remote host (`PAM_RHOST`), escaped as a log field; `-` when unset.
   func remoteHost() -> String {
     guard let host = lockstep_pam_get_string_item(handle, PAM_RHOST) else { return "-" }
-    return LogText.escape(bytes(of: host, limit: LogText.maximumLength + 1))
+    return LogText.field(bytes(of: host, limit: LogText.maximumLength + 1))
   }
 
   /// The password a previous module in the stack collected (`PAM_AUTHTOK`), if any.
@@ -53,6 +53,12 @@ struct PAMSession {
       return .failure(result == PAM_BUF_ERR ? PAMCode(PAM_BUF_ERR) : PAMCode(PAM_CONV_ERR))
     }
     return .success(secret(of: answer, limit: Attempt.maximumLength + 1))
+  }
+
+  /// Shows `message` to the user as an error (`PAM_ERROR_MSG`); what the application does with
+  /// it (sshd and sudo print it) is its own affair, so the result is not needed.
+  func tell(_ message: String) {
+    _ = message.withCString { lockstep_pam_error(handle, $0) }
   }
 
   /// Logs `message` through `pam_syslog(3)`.

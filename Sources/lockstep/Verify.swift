@@ -80,6 +80,13 @@ struct Verify: ParsableCommand {
         object["result"] = "replayed-code"
         object["step"] = step
         text = "Refused: the code for step \(step) was already used"
+      case .replayedEnrollmentCode(let step):
+        object["result"] = "replayed-enrollment-code"
+        object["step"] = step
+        return finish(
+          object,
+          "Refused: the code for step \(step) confirmed the enrollment and was already used; "
+            + "it was not counted as a failure.")
       case .notACode:
         object["result"] = "not-a-code"
         return finish(object, "Refused: that is not a code; it was not counted as a failure.")

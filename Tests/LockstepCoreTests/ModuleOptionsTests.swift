@@ -168,7 +168,8 @@ struct ModuleOptionsTests {
     #expect(
       summary
         == "store=/srv/otp nullok=false window=2 lookahead=10 max_failures=5 lockout=900 echo=false "
-        + "first_pass=try_first_pass forward_pass=false prompt=\"Code = ?\"")
+        + "first_pass=try_first_pass forward_pass=false fail_delay=500 lock_timeout=5 lockout_message=false "
+        + "prompt=\"Code = ?\"")
     #expect(!summary.contains("hunter2"))
   }
 

@@ -283,9 +283,51 @@ struct VerifierLockoutTests {
   func replayCountsAsFailure() {
     var record = rfcRecord(lastStep: 5)
     record.failures = 4
+    record.lastSuccess = 150
     let outcome = verifier(maxFailures: 5, lockoutSeconds: 60).verify(typed(rfc4226Codes[5]), against: record, now: 157)
       .outcome
     #expect(outcome == .rejected(.replayedCode(step: 5), failures: 5, lockedUntil: 217))
+  }
+
+  @Test("the code that confirmed the enrollment, typed again before any login, is refused uncounted")
+  func enrollmentCodeReplayIsNotCounted() {
+    // Enrollment stores the confirmed step as the watermark and no success.
+    var record = rfcRecord(lastStep: 5)
+    record.failures = 2
+    let v = verifier(maxFailures: 3, lockoutSeconds: 60)
+    let (outcome, updated) = v.verify(typed(rfc4226Codes[5]), against: record, now: 157)
+    #expect(outcome == .rejected(.replayedEnrollmentCode(step: 5), failures: 2, lockedUntil: nil))
+    #expect(updated == nil)
+    // An earlier step than the confirmed one is an ordinary replay, and counted.
+    #expect(
+      v.verify(typed(rfc4226Codes[4]), against: record, now: 157).outcome
+        == .rejected(.replayedCode(step: 4), failures: 3, lockedUntil: 217))
+  }
+
+  @Test("a backup code hashed before the lock is used when the set is the same, and ignored when it is not")
+  func precomputedBackupDigest() throws {
+    let crypto = LibCrypto()
+    let codes: [[UInt8]] = [Array("12345678".utf8), Array("87654321".utf8)]
+    var record = rfcRecord()
+    record.backupCodes = try #require(BackupCodeHashes.issue(codes: codes, iterations: 10, crypto: crypto))
+    let attempt = typed("87654321")
+    let digest = try #require(record.backupCodes.digest(of: attempt, crypto: crypto))
+    let v = verifier()
+    #expect(
+      v.verify(attempt, against: record, now: 157, backupDigest: digest).outcome == .accepted(.backupCode(remaining: 1))
+    )
+    // The codes were replaced between the prompt and the lock: the digest no longer applies.
+    var replaced = record
+    replaced.backupCodes = try #require(BackupCodeHashes.issue(codes: codes, iterations: 10, crypto: crypto))
+    #expect(!digest.applies(to: replaced.backupCodes))
+    #expect(
+      v.verify(attempt, against: replaced, now: 157, backupDigest: digest).outcome
+        == .accepted(.backupCode(remaining: 1)))
+    // A digest of another code never matches.
+    let other = try #require(record.backupCodes.digest(of: typed("11111111"), crypto: crypto))
+    #expect(
+      v.verify(attempt, against: record, now: 157, backupDigest: other).outcome
+        == .rejected(.wrongCode, failures: 1, lockedUntil: nil))
   }
 }
 

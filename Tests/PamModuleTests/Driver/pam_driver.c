@@ -20,6 +20,14 @@
  * here, so every line the module logs through pam_syslog lands in the file named by
  * --syslog (or $LOCKSTEP_DRIVER_SYSLOG) instead of the machine's log.
  *
+ * With --timing it prints "after_answer_us <N>": the microseconds from the conversation's
+ * last answer to pam_authenticate's return, on the monotonic clock (what a client measures
+ * from sending its answer to hearing the verdict).
+ *
+ * It also defines PKCS5_PBKDF2_HMAC (the backup-code hash, forwarded to libcrypto's); with
+ * --report-hashing each call prints "pbkdf2 holding-lock" or "pbkdf2 without-lock", after
+ * whether this process holds an flock at that instant (from /proc/locks).
+ *
  * With --check-host it also defines flock(2), fsync(2), fdatasync(2) and renameat(2): the
  * module's calls bind to these (the driver is linked with -rdynamic), which inspect every open
  * descriptor at that instant (is it close-on-exec?) and then make the real system call. So the
@@ -30,6 +38,8 @@
 #include <security/pam_appl.h>
 
 #include <dirent.h>
+#include <dlfcn.h>
+#include <time.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -58,6 +68,8 @@ static const char *syslog_path;
 static const char *ready_fifo, *start_fifo;
 static int sync_at_prompt, synced;
 static int check_host;
+static int report_hashing;
+static long long answered_ns = -1;
 
 static void inspect_descriptors(void);
 
@@ -120,6 +132,12 @@ static void print_text(const char *label, const char *text) {
   printf("%s %s\n", label, text ? text : "(null)");
 }
 
+static long long monotonic_ns(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
 static int converse(int count, const struct pam_message **messages, struct pam_response **replies,
                     void *data) {
   (void)data;
@@ -149,6 +167,7 @@ static int converse(int count, const struct pam_message **messages, struct pam_r
         return PAM_CONV_ERR;
       }
       out[i].resp = strdup(answers[next_answer++]);
+      answered_ns = monotonic_ns();
       break;
     case PAM_ERROR_MSG: print_text("error", m->msg); break;
     case PAM_TEXT_INFO: print_text("info", m->msg); break;
@@ -394,6 +413,37 @@ int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpat
   return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, 0);
 }
 
+/* ---- the backup-code hash, and whether a lock is held while it runs --------------------- */
+
+/* Whether this process holds an flock(2) lock now: a line of /proc/locks with our pid that is
+   not a waiter ("->"). */
+static int holds_a_lock(void) {
+  FILE *locks = fopen("/proc/locks", "re");
+  if (locks == NULL) return 0;
+  char line[512], pid[32];
+  snprintf(pid, sizeof pid, " %d ", (int)getpid());
+  int held = 0;
+  while (fgets(line, sizeof line, locks)) {
+    if (strstr(line, "FLOCK") && !strstr(line, "->") && strstr(line, pid)) held = 1;
+  }
+  fclose(locks);
+  return held;
+}
+
+typedef int (*pbkdf2_function)(const char *, int, const unsigned char *, int, int, const void *, int,
+                               unsigned char *);
+
+/* The module's call binds here (the driver is linked with -rdynamic); the real function is
+   libcrypto's, which the module loaded. */
+int PKCS5_PBKDF2_HMAC(const char *pass, int passlen, const unsigned char *salt, int saltlen, int iter,
+                      const void *digest, int keylen, unsigned char *out) {
+  if (report_hashing) printf("pbkdf2 %s\n", holds_a_lock() ? "holding-lock" : "without-lock");
+  void *crypto = dlopen("libcrypto.so.3", RTLD_LAZY | RTLD_NOLOAD);
+  pbkdf2_function real = crypto ? (pbkdf2_function)dlsym(crypto, "PKCS5_PBKDF2_HMAC") : NULL;
+  if (crypto) dlclose(crypto);
+  return real ? real(pass, passlen, salt, saltlen, iter, digest, keylen, out) : 0;
+}
+
 /* ---- secrets left in memory ------------------------------------------------------------- */
 
 static const char *patterns[MAX_PATTERNS];
@@ -502,7 +552,7 @@ static void usage(void) {
           "usage: pam-driver --confdir DIR [--service NAME] [--user NAME | --no-user]\n"
           "       [--answer TEXT | --answer-hex HEX | --answer-repeat COUNT:CHAR]...\n"
           "       [--rhost HOST] [--no-conv] [--fail-conv] [--cycles N] [--syslog FILE]\n"
-          "       [--check-host] [--scan-for HEX]... [--ready-fifo PATH --start-fifo PATH\n"
+          "       [--check-host] [--timing] [--report-hashing] [--scan-for HEX]... [--ready-fifo PATH --start-fifo PATH\n"
           "       [--sync-at start|prompt]]\n");
   exit(2);
 }
@@ -512,7 +562,7 @@ static void usage(void) {
 int main(int argc, char **argv) {
   const char *confdir = NULL, *service = "lockstep-test", *user = NULL;
   const char *rhost = NULL;
-  int no_user = 0, no_conv = 0;
+  int no_user = 0, no_conv = 0, timing = 0;
   long cycles = 1;
   setvbuf(stdout, NULL, _IOLBF, 0);
   argument_start = argv;
@@ -524,6 +574,8 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--no-conv")) no_conv = 1;
     else if (!strcmp(a, "--fail-conv")) conversation_fails = 1;
     else if (!strcmp(a, "--check-host")) check_host = 1;
+    else if (!strcmp(a, "--timing")) timing = 1;
+    else if (!strcmp(a, "--report-hashing")) report_hashing = 1;
     else if (v == NULL) usage();
     else {
       i++;
@@ -567,8 +619,11 @@ int main(int argc, char **argv) {
       return 1;
     }
     if (rhost) pam_set_item(pamh, PAM_RHOST, rhost);
+    answered_ns = -1;
     rc = pam_authenticate(pamh, 0);
+    long long returned_ns = monotonic_ns();
     if (cycles == 1 || cycle == cycles - 1) printf("result %s\n", code_name(rc));
+    if (timing && answered_ns >= 0) printf("after_answer_us %lld\n", (returned_ns - answered_ns) / 1000);
     pam_end(pamh, rc);
     if (cycle == 999 || (cycles < 1000 && cycle == 0)) warm_rss = resident_kb();
   }

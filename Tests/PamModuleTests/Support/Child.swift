@@ -137,18 +137,22 @@ final class StartLine {
   }
 }
 
-/// The processes among `pids` that are waiting for a lock held by someone else, from
-/// `/proc/locks`, where a blocked request is listed with `->`.
+/// The processes among `pids` that are waiting for a user's lock. The store tries the lock
+/// with `flock(LOCK_NB)` and pauses between tries, so a process waiting for it is asleep in
+/// `clock_nanosleep` or `nanosleep` (system calls 230 and 35 on x86-64, from
+/// `/proc/PID/syscall`) while it has a state file (`.USER.state`) open; nothing else the module
+/// or the CLI does before taking the lock sleeps.
 func processesWaitingForALock(among pids: [pid_t]) -> Set<pid_t> {
-  guard let text = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return [] }
   var waiting: Set<pid_t> = []
-  for line in text.split(separator: "\n") where line.contains(" -> ") {
-    let fields = line.split(separator: " ")
-    if let kind = fields.firstIndex(of: "FLOCK"), kind + 3 < fields.count, let pid = pid_t(fields[kind + 3]),
-      pids.contains(pid)
-    {
-      waiting.insert(pid)
+  for pid in pids {
+    guard let call = try? String(contentsOfFile: "/proc/\(pid)/syscall", encoding: .utf8),
+      let number = call.split(separator: " ").first, number == "230" || number == "35",
+      let descriptors = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")
+    else { continue }
+    let holdsStateFile = descriptors.contains {
+      (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)"))?.hasSuffix(".state") == true
     }
+    if holdsStateFile { waiting.insert(pid) }
   }
   return waiting
 }

@@ -25,10 +25,15 @@ struct LoginRequest {
   /// A watchdog: the driver is killed after this many seconds (for logins that could hang).
   var timeLimit: Int?
 
-  /// The environment that freezes the driver's clock at `time` with libfaketime.
+  /// The environment that freezes the driver's wall clock at `time` with libfaketime. The
+  /// monotonic clock keeps running, as it does on a real machine: the module's deadlines and
+  /// delays are measured on it.
   var environment: [String: String] {
     guard let time else { return [:] }
-    return ["LD_PRELOAD": Paths.faketime, "FAKETIME_FMT": "%s", "FAKETIME": String(time), "TZ": "UTC"]
+    return [
+      "LD_PRELOAD": Paths.faketime, "FAKETIME_FMT": "%s", "FAKETIME": String(time), "TZ": "UTC",
+      "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+    ]
   }
 }
 

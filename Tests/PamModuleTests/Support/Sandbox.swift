@@ -49,10 +49,15 @@ final class Sandbox {
     try? FileManager.default.removeItem(atPath: root)
   }
 
-  /// (Re)writes the `lockstep-test` service with the module and `arguments`.
+  /// (Re)writes the `lockstep-test` service with the module and `arguments`. A `store=`
+  /// pointing at this sandbox is added unless the arguments name one, and `fail_delay=0` unless
+  /// they set a delay: the tests of what a refusal does need not wait for the delay that hides
+  /// its timing (`RefusalTimingTests` checks that delay itself, at its default).
   func configure(arguments: [String], service: String = "lockstep-test") throws {
     let storeArgument = arguments.contains { $0.hasPrefix("store=") } ? [] : ["store=" + store]
-    let line = (["auth", "required", Paths.module] + storeArgument + arguments.map(Self.quoted)).joined(separator: " ")
+    let delayArgument = arguments.contains { $0.hasPrefix("fail_delay=") } ? [] : ["fail_delay=0"]
+    let line = (["auth", "required", Paths.module] + storeArgument + delayArgument + arguments.map(Self.quoted))
+      .joined(separator: " ")
     try writeService(service, lines: [line])
   }
 
@@ -66,8 +71,9 @@ final class Sandbox {
     argument.contains(" ") ? "[" + argument.replacingOccurrences(of: "]", with: "\\]") + "]" : argument
   }
 
-  /// Enrolls `user` by writing a record through the store, as the CLI does; returns the
-  /// record as stored.
+  /// Enrolls `user` afresh by writing a record through the store, as the CLI does, after
+  /// removing any record the user had (as `lockstep revoke` does: a record that replaces one
+  /// with the same secret would keep its replay watermark); returns the record as stored.
   @discardableResult
   func enroll(
     _ user: String, secret: String = Sandbox.secret, parameters: TokenParameters = .standard,
@@ -79,6 +85,7 @@ final class Sandbox {
     change(&record)
     let store = try Store(path: store)
     let lock = try store.lock(name)
+    try store.remove(holding: lock)
     try store.write(record, holding: lock)
     guard let stored = try store.read(name) else { throw TestFailure("the record just written is missing") }
     return stored
