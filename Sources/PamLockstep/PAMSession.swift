@@ -16,7 +16,8 @@ struct PAMSession {
     let result = pam_get_user(handle, &name, nil)
     guard result == PAM_SUCCESS else { return .failure(PAMCode(result)) }
     guard let name else { return .failure(PAMCode(PAM_USER_UNKNOWN)) }
-    return .success(bytes(of: name, limit: UserName.maximumLength + 1))
+    // Enough to tell a name too long to be a record's, and to log as much of it as the log shows.
+    return .success(bytes(of: name, limit: max(UserName.maximumLength, LogText.maximumLength) + 1))
   }
 
   /// The remote host (`PAM_RHOST`), escaped as a log field; `-` when unset.

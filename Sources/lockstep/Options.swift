@@ -57,7 +57,8 @@ struct UserArgument: ParsableArguments {
     guard let name = UserName(user) else {
       throw Failure(
         "'\(LogText.escape(Array(user.utf8)))' cannot be a user name: it is empty, too long, starts with a dot, "
-          + "or contains '/' or a control character", code: Exit.usage)
+          + "contains '/' or a control character, or is not valid UTF-8 text (the module refuses such names too)",
+        code: Exit.usage)
     }
     return name
   }

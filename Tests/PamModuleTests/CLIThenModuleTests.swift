@@ -42,4 +42,64 @@ import Testing
     #expect(try sandbox.login(LoginRequest(answers: [scratch])).result == "PAM_SUCCESS")
     #expect(try sandbox.login(LoginRequest(answers: [scratch])).result == "PAM_AUTH_ERR")
   }
+
+  /// Enrolls alice with `Sandbox.secret` through the CLI, with `extra` arguments.
+  private func enrollWithTheCLI(_ sandbox: Sandbox, _ extra: String = "") throws -> CommandResult {
+    try runShell(
+      "printf '%s\\n' \(Sandbox.secret) | \(Self.cli) enroll alice --store \(sandbox.store) --secret-file - "
+        + "--no-confirm --qr none \(extra)")
+  }
+
+  @Test func reenrollingWithTheSameSecretDoesNotMakeAUsedCodeWorkAgain() throws {
+    let sandbox = try Sandbox()
+    #expect(try enrollWithTheCLI(sandbox).status == 0)
+    let code = try oathtool(secret: Sandbox.secret)
+    #expect(try sandbox.login(LoginRequest(answers: [code])).result == "PAM_SUCCESS")
+    let forced = try enrollWithTheCLI(sandbox, "--force")
+    #expect(forced.status == 0, "\(forced.error)")
+    #expect(try sandbox.login(LoginRequest(answers: [code])).result == "PAM_AUTH_ERR")
+    #expect(sandbox.logLines().contains { $0.contains("replayed verification code") })
+    // A google-authenticator file of the same secret, imported with --force, keeps it too.
+    let file = sandbox.root + "/google_authenticator"
+    try "\(Sandbox.secret)\n\" TOTP_AUTH\n".write(toFile: file, atomically: true, encoding: .utf8)
+    chmod(file, 0o600)
+    let imported = try runCommand(
+      Self.cli, ["import", "google-authenticator", "alice", file, "--force", "--store", sandbox.store])
+    #expect(imported.status == 0, "\(imported.error)")
+    #expect(try sandbox.login(LoginRequest(answers: [code])).result == "PAM_AUTH_ERR")
+  }
+
+  @Test func theCodeThatConfirmedTheEnrollmentIsRefusedButNotCounted() throws {
+    // A user who logs in right after enrolling types the code just used: refused as a replay,
+    // it counted as a failure. Both run on the real clock; a try that straddles the end of a
+    // time step is made again.
+    for _ in 0..<3 {
+      let sandbox = try Sandbox()
+      let step = Int64(Date().timeIntervalSince1970) / 30
+      let code = try oathtool(secret: Sandbox.secret, at: step * 30)
+      let enroll = try runShell(
+        "printf '%s\\n%s\\n' \(Sandbox.secret) \(code) | \(Self.cli) enroll alice --store \(sandbox.store) "
+          + "--secret-file - --qr none")
+      try #require(enroll.status == 0, "\(enroll.error)")
+      let login = try sandbox.login(LoginRequest(answers: [code]))
+      guard Int64(Date().timeIntervalSince1970) / 30 == step else { continue }
+      #expect(login.result == "PAM_AUTH_ERR")
+      #expect(try sandbox.record("alice")?.failures == 0)
+      #expect(sandbox.logLines().contains { $0.contains("confirmed the enrollment; not counted as a failure") })
+      return
+    }
+    Issue.record("three tries each straddled the end of a time step")
+  }
+
+  @Test func aNameThatIsNotUTF8IsRefusedByTheCLIAsByTheModule() throws {
+    // The CLI read caf\xe9 as "caf\u{FFFD}" and enrolled that spelling, which the module
+    // never looks up.
+    let sandbox = try Sandbox()
+    let enroll = try runShell(
+      "printf '%s\\n' \(Sandbox.secret) | \(Self.cli) enroll \"$(printf 'caf\\351')\" --store \(sandbox.store) "
+        + "--secret-file - --no-confirm --qr none")
+    #expect(enroll.status == 2, "\(enroll.output) \(enroll.error)")
+    #expect(enroll.error.contains("UTF-8"), "\(enroll.error)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.store).filter { !$0.hasPrefix(".") }.isEmpty)
+  }
 }

@@ -83,6 +83,17 @@ import Testing
     #expect(login.prompts.count == 1)
   }
 
+  @Test func forwardPassWithNullokStillAsksAnUnenrolledUserForThePassword() throws {
+    // Ignored without a prompt, the user typed nothing, and pam_unix use_first_pass after this
+    // module had no password to check.
+    let sandbox = try Sandbox()
+    try sandbox.writeService(
+      "s", lines: [moduleLine(sandbox, "required", "forward_pass nullok"), sandbox.passwordCaptureLine])
+    let login = try sandbox.login(LoginRequest(user: "bob", answers: ["correct horse"], time: Self.now, service: "s"))
+    #expect(login.prompts.map(\.text) == ["Password: "])
+    #expect(try sandbox.capturedPassword() == "correct horse")
+  }
+
   @Test func forwardPassSplitsPasswordAndCode() throws {
     let sandbox = try Sandbox()
     try sandbox.enroll("alice")

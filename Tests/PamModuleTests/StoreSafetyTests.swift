@@ -47,6 +47,42 @@ import Testing
     #expect(sandbox.logLines().contains { $0.contains("\(sandbox.root) is not owned by root (uid 65534)") })
   }
 
+  /// A store path is walked from `/` one component at a time: a symbolic link on the way is
+  /// followed only if root owns it. A link that someone else planted in a sticky directory
+  /// such as `/tmp` (where anyone may create names) could otherwise point the module at an
+  /// empty root-owned directory, and with `nullok` let everyone in.
+  @Test(arguments: [(0, "PAM_SUCCESS"), (65534, "PAM_AUTHINFO_UNAVAIL")])
+  func storePathThroughALinkInAStickyDirectory(linkOwner: Int, expected: String) throws {
+    let sandbox = try Sandbox()
+    try sandbox.enroll("alice")
+    let sticky = sandbox.root + "/sticky"
+    try FileManager.default.createDirectory(atPath: sticky, withIntermediateDirectories: false)
+    try setMode(sticky, 0o1777)
+    let link = sticky + "/store"
+    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: sandbox.store)
+    #expect(lchown(link, uid_t(linkOwner), gid_t(linkOwner)) == 0)
+    try sandbox.configure(arguments: ["store=" + link])
+    let code = try oathtool(secret: Sandbox.secret, at: Self.now)
+    #expect(try sandbox.login(answers: [code], at: Self.now).result == expected)
+    if linkOwner != 0 {
+      #expect(sandbox.logLines().contains { $0.contains("\(link) is a symbolic link owned by uid 65534, not by root") })
+    }
+  }
+
+  @Test func aLinkOwnedByRootIsFollowedAndItsTargetWalkedToo() throws {
+    // The target is walked the same way: a root-owned link to a path through a directory that
+    // others can write to is refused there.
+    let sandbox = try Sandbox()
+    try sandbox.enroll("alice")
+    let open = sandbox.root + "/open"
+    try FileManager.default.createDirectory(atPath: open + "/inner", withIntermediateDirectories: true)
+    try setMode(open, 0o777)
+    try FileManager.default.createSymbolicLink(atPath: sandbox.root + "/link", withDestinationPath: "open/inner")
+    try sandbox.configure(arguments: ["store=\(sandbox.root)/link"])
+    #expect(try sandbox.login(answers: ["123456"], at: Self.now).result == "PAM_AUTHINFO_UNAVAIL")
+    #expect(sandbox.logLines().contains { $0.contains("/open is writable by group or others and not sticky") })
+  }
+
   @Test func malformedRecordIsRefusedWithoutQuotingIt() throws {
     let (login, sandbox) = try loginAfter {
       let text = "lockstep-record 1\nkind totp\nalgorithm SHA1\ndigits 6\nsecret \(Sandbox.secret)\nsurprise 1\n"
