@@ -42,7 +42,10 @@ ssh_locked_out_user() {
   right=$(code)
   ssh_login "$right"
   expect_refused
-  check "the module should have answered PAM_MAXTRIES, unchecked" logged "PAM: Have exhausted maximum number of retries"
+  # Refused like any wrong code: PAM_MAXTRIES made sshd end keyboard-interactive at once, which
+  # told whoever probed that the user is enrolled and locked out.
+  check "sshd should have been told an ordinary refusal" logged "Failed keyboard-interactive/pam"
+  check_not "the module should not answer PAM_MAXTRIES" log_has "Have exhausted maximum number of retries"
   note "after the lockout, the right code was refused; now: lockstep unlock"
   "$CLI" unlock "$TEST_USER" --store "$STORE" >/dev/null || fail "lockstep unlock failed"
   # The refused code was not even checked, so it was not used up.
