@@ -87,7 +87,7 @@ struct Check: ParsableCommand {
           ))
       ]
     }
-    var findings = auditSpace(path)
+    var findings = auditSpace(path) + auditExposure(store)
     let names: [UserName]
     do { names = try store.userNames() } catch {
       return [
@@ -119,6 +119,35 @@ struct Check: ParsableCommand {
         finding: Finding(
           severity: .info, rule: "store.users", line: 0, message: "The store holds \(enrolled) usable enrollments.",
           fix: "Enroll users with 'lockstep enroll USER'.")))
+    return findings
+  }
+
+  /// What the store shows to others, and who could take its name: the module accepts a store
+  /// that others can read, or that lies below a sticky directory anyone can write to, but
+  /// neither is what `make install` sets up.
+  private func auditExposure(_ store: Store) -> [Located] {
+    var findings: [Located] = []
+    var st = stat()
+    if stat(store.path, &st) == 0 && st.st_mode & 0o077 != 0 {
+      findings.append(
+        Located(
+          file: store.path,
+          finding: Finding(
+            severity: .warning, rule: "store.readable", line: 0,
+            message: "The store is readable by group or others (mode \(String(st.st_mode & 0o7777, radix: 8))): "
+              + "local users can list the enrolled users, see how many backup codes each has left, and when each last tried a code.",
+            fix: "chmod 0700 \(store.path)")))
+    }
+    if let above = store.writableAncestor {
+      findings.append(
+        Located(
+          file: store.path,
+          finding: Finding(
+            severity: .warning, rule: "store.below-writable", line: 0,
+            message: "The store lies below \(above), a directory anyone can write to: if the store is ever missing "
+              + "(a tmpfs at boot), anyone can create its name first.",
+            fix: "Move the store to a directory only root can write to, such as /var/lib/lockstep.")))
+    }
     return findings
   }
 

@@ -109,4 +109,30 @@ struct ImportAndCheckTests {
     }
     #expect(unsafeRules.contains("store.unusable"))
   }
+
+  @Test("check warns of a store that others can read, and of one below a directory anyone can write to")
+  func checkExposure() throws {
+    // TemporaryStore lies below /tmp, which is sticky and writable by anyone.
+    let store = try TemporaryStore()
+    func rules(_ run: CLIRun) throws -> [String: String] {
+      let findings = try jsonObject(run.stdout)["findings"] as? [[String: Any]] ?? []
+      var result: [String: String] = [:]
+      for finding in findings {
+        if let rule = finding["rule"] as? String { result[rule] = finding["severity"] as? String }
+      }
+      return result
+    }
+    let arguments = ["check", "--pam-directory", store.root.path, "--sshd-config", "/nonexistent", "--json"]
+    let below = try rules(try store.run(arguments))
+    #expect(below["store.below-writable"] == "warning", "\(below)")
+    #expect(below["store.readable"] == nil)
+    #expect(chmod(store.path, 0o755) == 0)
+    #expect(try rules(try store.run(arguments))["store.readable"] == "warning")
+    // A store below directories only root can write to draws neither warning.
+    let safe = "/run/lockstep-check-\(UUID().uuidString)"
+    #expect(mkdir(safe, 0o700) == 0)
+    defer { rmdir(safe) }
+    let quiet = try rules(try CLI.run(arguments + ["--store", safe]))
+    #expect(quiet["store.below-writable"] == nil && quiet["store.readable"] == nil, "\(quiet)")
+  }
 }

@@ -51,6 +51,9 @@ make_test_user() {
 # enroll: enrolls the test user afresh with SECRET, as a sysadmin would in a script; the
 # result (with the backup codes) is kept in $SCRATCH/enrollment.json.
 enroll() {
+  # Revoked first, so that every case starts afresh: a record that replaces one with the same
+  # secret keeps its replay watermark, and the cases share one secret.
+  unenroll || return 1
   echo "$SECRET" | "$CLI" enroll "$TEST_USER" --store "$STORE" --secret-file - --no-confirm --force --json \
     >"$SCRATCH/enrollment.json" || { fail "lockstep enroll failed"; return 1; }
 }
