@@ -22,10 +22,16 @@ import Testing
       """
     let holder = try Child(
       "/usr/bin/python3", ["-c", program, stateFile], environment: [:], output: sandbox.root + "/holder.out")
-    // flock(1) holds the lock once it is listed in /proc/locks for the state file's inode.
     let inode = try #require(try FileManager.default.attributesOfItem(atPath: stateFile)[.systemFileNumber] as? Int)
     let deadline = Date().addingTimeInterval(30)
-    while !((try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) ?? "").contains(":\(inode) ") {
+    // It holds the lock once /proc/locks lists it for the state file's inode, and has become
+    // sleep once its command name says so.
+    func ready() -> Bool {
+      let locks = (try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) ?? ""
+      let name = (try? String(contentsOfFile: "/proc/\(holder.pid)/comm", encoding: .utf8)) ?? ""
+      return locks.contains(":\(inode) ") && name == "sleep\n"
+    }
+    while !ready() {
       if Date() > deadline || holder.hasExited { throw TestFailure("flock did not take the lock") }
     }
     kill(holder.pid, SIGSTOP)
