@@ -100,6 +100,15 @@ struct Check: ParsableCommand {
     }
     var enrolled = 0
     for name in names {
+      for (file, group) in store.filesNotInRootGroup(name) {
+        findings.append(
+          Located(
+            file: file,
+            finding: Finding(
+              severity: .warning, rule: "store.group", line: 0,
+              message: "Its group is not root's (gid \(group)): every file in the store should be root:root.",
+              fix: "Run 'chown root:root \(file)'.")))
+      }
       do {
         if try store.read(name) != nil { enrolled += 1 }
       } catch {
