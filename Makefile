@@ -7,7 +7,8 @@
 #   make e2e      the end-to-end suite alone (Tests/EndToEnd/run; most cases need root)
 #   make demo     a real PAM login against the built module in a throwaway directory
 #   make install  the module into the system's PAM directory, the CLI into $(PREFIX)/sbin,
-#                 the man pages, and the store directory (honours DESTDIR); make uninstall
+#                 the man pages, and the store directory (honours DESTDIR); make uninstall,
+#                 which refuses while a file in /etc/pam.d loads the module (FORCE=1 overrides)
 #   make fuzz     every fuzz target for FUZZ_SECONDS seconds; new inputs join Fuzz/corpus/
 #   make sanitize every Swift test target under AddressSanitizer (see scripts/sanitize)
 #   make bench    Lockstep against pam_google_authenticator and pam_oath (see BENCHMARKS.md)
@@ -25,6 +26,7 @@ STOREDIR    ?= /var/lib/lockstep
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/sbin
 MANDIR      ?= $(PREFIX)/share/man
+PAMCONFDIR  ?= /etc/pam.d
 MANPAGES    := pam_lockstep.8 lockstep.8
 
 # Debian packages the build and the tests need.
@@ -106,7 +108,9 @@ install: $(MODULE) $(CLI)
 	install -d -m 0755 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(addprefix man/,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man8/
 
+# Refuses while a file in $(PAMCONFDIR) still loads the module (FORCE=1 overrides).
 uninstall:
+	@scripts/check-pam-unused "$(DESTDIR)$(PAMCONFDIR)" "$(FORCE)"
 	rm -f $(DESTDIR)$(PAMDIR)/pam_lockstep.so $(DESTDIR)$(BINDIR)/lockstep
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MANPAGES))
 	@echo "The store $(DESTDIR)$(STOREDIR) is left in place; remove it by hand if you mean to."

@@ -57,6 +57,36 @@ install_with_prefix() {
 }
 register any install_with_prefix "make install PREFIX=/opt/lockstep puts the CLI and man pages under the prefix"
 
+# make uninstall must not break a live PAM stack: it refuses while a PAM file loads the module,
+# names the files, and goes on only with FORCE=1.
+uninstall_refuses_while_pam_loads_the_module() {
+  local destdir=$SCRATCH/destdir-in-use moduledir output status=0
+  make -s -C "$REPO" install DESTDIR="$destdir" >"$SCRATCH/make.log" 2>&1 || {
+    fail "make install failed: $(tr '\n' '|' <"$SCRATCH/make.log")"
+    return 1
+  }
+  moduledir=$(cd "$destdir" && dirname "$(find . -name pam_lockstep.so)" | cut -c 2-)
+  mkdir -p "$destdir/etc/pam.d"
+  cp "$EXAMPLES/sudo-code-only" "$destdir/etc/pam.d/sudo"
+  printf 'auth [success=1 default=ignore] /lib/security/pam_lockstep.so nullok\n' >"$destdir/etc/pam.d/other"
+  printf '# auth required pam_lockstep.so, once enrolled\n@include common-auth\n' >"$destdir/etc/pam.d/login"
+  output=$(make -s -C "$REPO" uninstall DESTDIR="$destdir" 2>&1) || status=$?
+  note "make uninstall: $output"
+  check "make uninstall should fail while a PAM file loads the module" [ "$status" -ne 0 ]
+  check "it should name the sudo file, which loads it" grep -qF "$destdir/etc/pam.d/sudo" <<<"$output"
+  check "it should name the other file, which loads it by its full path" grep -qF "$destdir/etc/pam.d/other" <<<"$output"
+  check_not "it should not name a file that mentions the module in a comment only" \
+    grep -qF "pam.d/login" <<<"$output"
+  check "it should say how to override" grep -qF "make uninstall FORCE=1" <<<"$output"
+  check "the module should still be installed" [ -f "$destdir$moduledir/pam_lockstep.so" ]
+  check "the CLI should still be installed" [ -f "$destdir/usr/local/sbin/lockstep" ]
+  make -s -C "$REPO" uninstall DESTDIR="$destdir" FORCE=1 >"$SCRATCH/make.log" 2>&1 ||
+    fail "make uninstall FORCE=1 failed"
+  check "make uninstall FORCE=1 should remove the module" [ ! -e "$destdir$moduledir/pam_lockstep.so" ]
+  rm -f "$destdir/etc/pam.d/sudo" "$destdir/etc/pam.d/other"
+}
+register any uninstall_refuses_while_pam_loads_the_module "make uninstall refuses while a PAM file loads the module, naming it; FORCE=1 overrides"
+
 no_symbol_table() {
   ! readelf -S "$1" | grep -q '\.symtab'
 }
