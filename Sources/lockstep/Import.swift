@@ -29,6 +29,7 @@ struct ImportGoogleAuthenticator: ParsableCommand {
 
   @OptionGroup var storeOptions: StoreOptions
   @OptionGroup var userArgument: UserArgument
+  @OptionGroup var unknownUser: UnknownUserOption
 
   @Argument(help: ArgumentHelp("The google-authenticator file to read.", valueName: "file"))
   var file: String
@@ -41,6 +42,7 @@ struct ImportGoogleAuthenticator: ParsableCommand {
   func run() throws {
     let store = try storeOptions.openCreating()
     let user = try userArgument.name()
+    try unknownUser.check(user)
     try refuseExisting([user], in: store, force: force)
     var bytes = try Input.file(path: file, limit: GoogleAuthenticatorFile.maximumSize)
     defer { wipe(&bytes) }

@@ -30,7 +30,9 @@ struct ErrorTests {
 
   @Test(
     "a store writable by others is refused with status 4",
-    arguments: [["list"], ["status", "alice"], ["unlock", "alice"], ["enroll", "bob", "--no-confirm"]])
+    arguments: [
+      ["list"], ["status", "alice"], ["unlock", "alice"], ["enroll", "bob", "--allow-unknown-user", "--no-confirm"],
+    ])
   func unsafeStore(command: [String]) throws {
     let store = try TemporaryStore()
     try store.enroll("alice", secret: knownSecret)
@@ -58,7 +60,7 @@ struct ErrorTests {
     "an unparseable record is refused with status 4 and left alone",
     arguments: [
       ["status", "alice"], ["unlock", "alice"], ["verify", "alice"], ["backup-codes", "alice"], ["revoke", "alice"],
-      ["enroll", "alice", "--no-confirm"], ["list"],
+      ["enroll", "alice", "--allow-unknown-user", "--no-confirm"], ["list"],
     ])
   func unparseableRecord(command: [String]) throws {
     let store = try TemporaryStore()
@@ -76,14 +78,16 @@ struct ErrorTests {
     try store.writeRecord("alice", "garbage\n")
     #expect(try store.run(["revoke", "alice", "--force"]).status == 0)
     try store.writeRecord("alice", "garbage\n")
-    #expect(try store.run(["enroll", "alice", "--no-confirm", "--force", "--json"]).status == 0)
+    #expect(
+      try store.run(["enroll", "alice", "--allow-unknown-user", "--no-confirm", "--force", "--json"]).status == 0)
     #expect(try store.run(["status", "alice"]).status == 0)
   }
 
   @Test(
     "usage errors exit with status 2",
     arguments: [
-      ["frobnicate"], ["enroll"], ["enroll", "alice", "--digits", "9"], ["enroll", "alice", "--algorithm", "md5"],
+      ["frobnicate"], ["enroll"], ["enroll", "alice", "--allow-unknown-user", "--digits", "9"],
+      ["enroll", "alice", "--algorithm", "md5"],
       ["enroll", "../etc", "--no-confirm"], ["verify", "alice", "--window", "11"], ["export", "alice"],
     ])
   func usage(command: [String]) throws {

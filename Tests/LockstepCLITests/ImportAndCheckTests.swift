@@ -28,7 +28,7 @@ struct ImportAndCheckTests {
     let scratch = lines.filter { $0.count == 8 && $0.allSatisfy(\.isNumber) }
     #expect(scratch.count == 3)
 
-    let result = try store.run(["import", "google-authenticator", "alice", file, "--json"])
+    let result = try store.run(["import", "google-authenticator", "alice", file, "--allow-unknown-user", "--json"])
     #expect(result.status == 0, "\(result.stderr)")
     let object = try jsonObject(result.stdout)
     #expect(object["backupCodes"] as? Int == 3)
@@ -40,7 +40,7 @@ struct ImportAndCheckTests {
     #expect(try store.run(["verify", "alice"], input: scratch[1] + "\n").status == 1)
 
     let before = try store.snapshot()
-    let again = try store.run(["import", "google-authenticator", "alice", file])
+    let again = try store.run(["import", "google-authenticator", "alice", file, "--allow-unknown-user"])
     #expect(again.status == 6)
     #expect(try store.snapshot() == before)
   }
@@ -51,7 +51,7 @@ struct ImportAndCheckTests {
     let file = store.root.appendingPathComponent("bad").path
     try Data("not a secret!\n".utf8).write(to: URL(fileURLWithPath: file))
     let before = try store.snapshot()
-    let result = try store.run(["import", "google-authenticator", "alice", file])
+    let result = try store.run(["import", "google-authenticator", "alice", file, "--allow-unknown-user"])
     #expect(result.status == 2)
     #expect(result.errorLines.count == 1)
     #expect(try store.snapshot() == before)

@@ -9,7 +9,7 @@ import Testing
   @Test func loginSucceedsRightAfterEnroll() throws {
     let sandbox = try Sandbox()
     let enroll = try runShell(
-      "printf '%s\\n' \(Sandbox.secret) | \(Self.cli) enroll alice --store \(sandbox.store) --secret-file - --no-confirm --qr none"
+      "printf '%s\\n' \(Sandbox.secret) | \(Self.cli) enroll alice --store \(sandbox.store) --allow-unknown-user --secret-file - --no-confirm --qr none"
     )
     #expect(enroll.status == 0, "\(enroll.error)")
     let code = try oathtool(secret: Sandbox.secret)
@@ -35,7 +35,7 @@ import Testing
     let secret = try #require(lines.first)
     let scratch = try #require(lines.last { $0.count == 8 && $0.allSatisfy(\.isNumber) && !$0.hasPrefix("0") })
     let imported = try runCommand(
-      Self.cli, ["import", "google-authenticator", "alice", file, "--store", sandbox.store])
+      Self.cli, ["import", "google-authenticator", "alice", file, "--allow-unknown-user", "--store", sandbox.store])
     #expect(imported.status == 0, "\(imported.error)")
     #expect(try sandbox.login(LoginRequest(answers: [try oathtool(secret: secret)])).result == "PAM_SUCCESS")
     // A scratch code from the old file now works once, as a backup code.
