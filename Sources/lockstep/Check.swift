@@ -12,8 +12,9 @@ struct Check: ParsableCommand {
       The store and every record are checked exactly as the module checks them, and the store's \
       file system for the free space and write access that logins need; each file in \
       the PAM directory that loads pam_lockstep.so is checked for unknown arguments and for \
-      placements that let a login skip the code; sshd_config is checked for the settings that \
-      keyboard-interactive logins need; and the kernel is asked whether the clock is \
+      placements that let a login skip the code; sshd's configuration is checked for the settings \
+      that keyboard-interactive logins need, as sshd itself reports it (sshd -T) when sshd is \
+      installed, else as read from sshd_config and the files its Include lines name; and the kernel is asked whether the clock is \
       synchronised. Each finding has a severity and a fix. Exit status: 0 when nothing worse \
       than information was found, 8 for warnings, 9 for errors.
       """)
@@ -28,7 +29,10 @@ struct Check: ParsableCommand {
   @Option(name: .long, help: ArgumentHelp("The directory of PAM service files.", valueName: "dir"))
   var pamDirectory = "/etc/pam.d"
 
-  @Option(name: .long, help: ArgumentHelp("The sshd configuration file.", valueName: "file"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The sshd configuration file; the files its Include lines name are read too.", valueName: "file"))
   var sshdConfig = "/etc/ssh/sshd_config"
 
   @OptionGroup var output: JSONOption
@@ -186,21 +190,6 @@ struct Check: ParsableCommand {
           )))
     }
     return findings
-  }
-
-  /// The sshd configuration, if sshd is installed.
-  private func auditSshd() -> [Located] {
-    guard let text = try? String(contentsOfFile: sshdConfig, encoding: .utf8) else {
-      return [
-        Located(
-          file: sshdConfig,
-          finding: Finding(
-            severity: .info, rule: "sshd.absent", line: 0,
-            message: "There is no readable sshd configuration, so SSH logins were not checked.",
-            fix: "Give the file with --sshd-config if sshd is configured elsewhere."))
-      ]
-    }
-    return SshdConfigAudit.audit(text: text).map { Located(file: sshdConfig, finding: $0) }
   }
 
   /// Whether the kernel considers the clock synchronised (`adjtimex(2)`'s `STA_UNSYNC`).
