@@ -60,6 +60,20 @@ extension Store {
     }
   }
 
+  /// Removes the locked user's state file if the user has no record, durably; returns whether
+  /// it did. A process already waiting for the lock then holds it on the removed file, which is
+  /// harmless for a user without a record: a login does not take the lock for one, and a
+  /// command that enrolls the user writes a new record whatever state file it locked.
+  public func removeStateFile(holding lock: UserLock) throws(StoreError) -> Bool {
+    guard try enrollment(lock.user) == nil else { return false }
+    let failure: Int32 = withCString(lock.user.stateFileName) { unlinkat(directoryDescriptor, $0, 0) == 0 ? 0 : errno }
+    if failure != 0 && failure != ENOENT {
+      throw .system(path: statePath(lock.user), SystemError("unlinkat", code: failure))
+    }
+    guard retrying({ fsync(directoryDescriptor) }) == 0 else { throw .system(path: path, SystemError("fsync")) }
+    return true
+  }
+
   /// Every entry of the store directory but `.` and `..`, as bytes.
   private func entryNames() throws(StoreError) -> [[UInt8]] {
     // A stream on a duplicate of the checked descriptor, not a second open of the path.

@@ -26,6 +26,11 @@ enum Output {
   /// `value`, or JSON `null` for nil.
   static func orNull(_ value: Any?) -> Any { value ?? NSNull() }
 
+  /// `count` and `noun`, with an "s" unless the count is one: "1 failure", "2 failures".
+  static func counted(_ count: Int, _ noun: String) -> String {
+    "\(count) \(noun)\(count == 1 ? "" : "s")"
+  }
+
   /// Backup codes as text, for printing once.
   static func codes(_ codes: [[UInt8]]) -> [String] {
     codes.map { String(decoding: $0, as: UTF8.self) }

@@ -3,11 +3,13 @@
 # login and su have fixed service names).
 
 # audit_is_clean SSHD_CONFIG: `lockstep check` on pam.d-examples/ with this sshd_config reports
-# no warning or error, except that the clock may be unsynchronised on this machine.
+# no warning or error, except that the clock may be unsynchronised on this machine, and the
+# nullok that login and su keep on purpose (their files say why), which check warns about.
 audit_is_clean() {
   local findings
   findings=$("$CLI" check --store "$STORE" --pam-directory "$EXAMPLES" --sshd-config "$EXAMPLES/$1" --json |
     jq -r '.findings[] | select(.severity != "info" and .rule != "clock.unsynchronised") |
+      select(.rule != "pam.nullok" or (.file | test("/(login|su)$") | not)) |
       "\(.severity) \(.file):\(.line) \(.message)"')
   [[ -z $findings ]] || {
     note "findings: $findings"
