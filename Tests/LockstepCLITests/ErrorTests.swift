@@ -99,6 +99,35 @@ struct ErrorTests {
     #expect(try store.snapshot() == before)
   }
 
+  @Test(
+    "a mistyped command is named, with the command it is closest to",
+    arguments: [
+      (["staus", "alice"], "lockstep: unknown command 'staus'; did you mean 'status'?"),
+      (["enrol", "alice"], "lockstep: unknown command 'enrol'; did you mean 'enroll'?"),
+      (["lsit"], "lockstep: unknown command 'lsit'; did you mean 'list'?"),
+      (["frobnicate"], "lockstep: unknown command 'frobnicate'."),
+    ])
+  func mistypedCommand(arguments: [String], expected: String) throws {
+    let store = try TemporaryStore()
+    let result = try store.run(arguments)
+    #expect(result.status == 2)
+    #expect(result.errorLines == [expected, "Run 'lockstep help' for the list of commands."])
+  }
+
+  @Test(
+    "a usage error names the help of the command it is in",
+    arguments: [
+      (["status"], "status"), (["verify", "alice", "--window", "11"], "verify"),
+      (["import", "pam-oath"], "import pam-oath"), (["list", "extra"], "list"),
+    ])
+  func usageNamesTheCommandsHelp(arguments: [String], command: String) throws {
+    let result = try CLI.run(arguments)
+    #expect(result.status == 2)
+    #expect(result.errorLines.count == 2)
+    #expect(result.errorLines.first?.hasPrefix("lockstep: ") == true)
+    #expect(result.errorLines.last == "Run 'lockstep help \(command)' for usage.")
+  }
+
   @Test("without root, one sentence and status 5")
   func notRoot() throws {
     try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"))
