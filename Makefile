@@ -57,8 +57,10 @@ $(MODULE): Package.swift $(shell find Sources -type f) | deps
 	@mkdir -p $(BUILD)
 	install -m 0644 "$$($(SWIFT) build -c release --show-bin-path)/libpam_lockstep.so" $@
 
-# --static-swift-stdlib: the Swift runtime and Foundation are linked in, so the installed tool
-# runs on machines without a Swift toolchain.
+# --static-swift-stdlib: the Swift runtime is linked in, so the installed tool runs on machines
+# without a Swift toolchain. The CLI does not use Foundation; swift-argument-parser brings in
+# FoundationEssentials, whose temporary-file code is what the linker's "the use of `mktemp'
+# is dangerous" warning is about (lockstep never calls it).
 $(CLI): Package.swift $(shell find Sources -type f) | deps
 	$(SWIFT) build -c release --product lockstep --static-swift-stdlib
 	@mkdir -p $(BUILD)

@@ -1,8 +1,11 @@
 import ArgumentParser
 internal import CTimex
-import Foundation
 import LockstepCore
 import LockstepPlatform
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// `lockstep check`: audits this machine's setup with the module's own parsers.
 struct Check: ParsableCommand {

@@ -120,6 +120,19 @@ struct EnrollTests {
     #expect((object["backupCodes"] as? [String])?.count == 10)
   }
 
+  @Test("--json output escapes quotes, backslashes and control characters, and keeps the rest as it is")
+  func jsonEscaping() throws {
+    let store = try TemporaryStore()
+    let issuer = "Q\"uote \\back\ttab/slash Zürich \u{1}"
+    let result = try store.run(
+      ["enroll", "alice", "--allow-unknown-user", "--secret-file", "-", "--no-confirm", "--json", "--issuer", issuer],
+      input: knownSecret + "\n")
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(try jsonObject(result.stdout)["issuer"] as? String == issuer)
+    #expect(result.stdout.contains(#""issuer" : "Q\"uote \\back\ttab/slash Zürich \u0001""#))
+    #expect(result.stdout.contains(#""confirmed" : false"#))
+  }
+
   @Test("a generated secret is 160 bits and its codes verify")
   func generatedSecret() throws {
     let store = try TemporaryStore()
