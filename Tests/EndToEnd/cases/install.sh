@@ -30,7 +30,19 @@ install_and_uninstall() {
   check "store directory" mode_is "$destdir/var/lib/lockstep" 700
   check "pam_lockstep(8)" mode_is "$destdir/usr/local/share/man/man8/pam_lockstep.8" 644
   check "lockstep(8)" mode_is "$destdir/usr/local/share/man/man8/lockstep.8" 644
-  check "exactly those files should be installed" [ "$(wc -w <<<"$installed")" = 4 ]
+  local docdir=$destdir/usr/local/share/doc/lockstep example examples=0
+  check "README" mode_is "$docdir/README.md" 644
+  check "SECURITY.md" mode_is "$docdir/SECURITY.md" 644
+  for example in "$EXAMPLES"/*; do
+    check "pam.d-examples/$(basename "$example")" cmp -s "$example" "$docdir/pam.d-examples/$(basename "$example")"
+    examples=$((examples + 1))
+  done
+  check "bash completion" mode_is "$destdir/usr/local/share/bash-completion/completions/lockstep" 644
+  check "exactly those files should be installed" [ "$(wc -w <<<"$installed")" = $((7 + examples)) ]
+  check "the man pages should name the installed examples" \
+    grep -qF '/usr/local/share/doc/lockstep/pam.d\-examples/' "$destdir/usr/local/share/man/man8/pam_lockstep.8"
+  check "lockstep <TAB> should offer the commands once the completion is loaded" \
+    completes "$destdir/usr/local/share/bash-completion/completions/lockstep" "sta" "status"
   check "the installed CLI should run" quietly "$destdir/usr/local/sbin/lockstep" --version
   check "the installed module should be stripped" no_symbol_table "$destdir$moduledir/pam_lockstep.so"
   check "the installed module should export the PAM entry points only" exports_pam_entry_points_only \
@@ -52,6 +64,9 @@ install_with_prefix() {
   }
   check "CLI under the prefix" mode_is "$destdir/opt/lockstep/sbin/lockstep" 755
   check "lockstep(8) under the prefix" mode_is "$destdir/opt/lockstep/share/man/man8/lockstep.8" 644
+  check "the README under the prefix" mode_is "$destdir/opt/lockstep/share/doc/lockstep/README.md" 644
+  check "lockstep(8) should name the examples under the prefix" \
+    grep -qF '/opt/lockstep/share/doc/lockstep/pam.d' "$destdir/opt/lockstep/share/man/man8/lockstep.8"
   make -s -C "$REPO" uninstall DESTDIR="$destdir" PREFIX=/opt/lockstep >/dev/null 2>&1
   check "make uninstall PREFIX=... should remove them" [ ! -e "$destdir/opt/lockstep/sbin/lockstep" ]
 }
@@ -86,6 +101,21 @@ uninstall_refuses_while_pam_loads_the_module() {
   rm -f "$destdir/etc/pam.d/sudo" "$destdir/etc/pam.d/other"
 }
 register any uninstall_refuses_while_pam_loads_the_module "make uninstall refuses while a PAM file loads the module, naming it; FORCE=1 overrides"
+
+# completes SCRIPT WORD EXPECTED: with the completion SCRIPT loaded, `lockstep WORD<TAB>` offers
+# EXPECTED (and the installed CLI, on the PATH, is what the script asks).
+completes() {
+  local offered
+  offered=$(PATH="$(dirname "$1")/../../../sbin:$PATH" bash -c '
+    source "$1"
+    COMP_WORDS=(lockstep "$2") COMP_CWORD=1 COMP_LINE="lockstep $2" COMP_POINT=${#COMP_LINE}
+    _lockstep lockstep "$2" lockstep
+    printf "%s\n" "${COMPREPLY[@]}"' _ "$1" "$2" 2>&1)
+  grep -qx "$3" <<<"$offered" || {
+    note "completions offered for '$2': $(tr '\n' ' ' <<<"$offered")"
+    return 1
+  }
+}
 
 no_symbol_table() {
   ! readelf -S "$1" | grep -q '\.symtab'
