@@ -12,14 +12,17 @@ struct Check: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Audit the setup: the store, the PAM files that load the module, sshd_config and the clock.",
     discussion: """
-      The store and every record are checked exactly as the module checks them, and the store's \
-      file system for the free space and write access that logins need; each file in \
-      the PAM directory that loads pam_lockstep.so is checked for unknown arguments and for \
-      placements that let a login skip the code; sshd's configuration is checked for the settings \
-      that keyboard-interactive logins need, as sshd itself reports it (sshd -T) when sshd is \
-      installed, else as read from sshd_config and the files its Include lines name; and the kernel is asked whether the clock is \
-      synchronised. Each finding has a severity and a fix. Exit status: 0 when nothing worse \
-      than information was found, 8 for warnings, 9 for errors.
+      The store and every record are checked exactly as the module checks them (owner, group, \
+      mode), and the store's file system for the free space and write access that logins need; \
+      state files that revoke left without a record are noted (--prune removes them). Each file \
+      in the PAM directory that loads pam_lockstep.so is listed with how it loads it, and checked \
+      for unknown arguments, for placements that let a login skip the code, and for a nullok \
+      that lets an unenrolled user in on a password alone. sshd's configuration is checked for \
+      the settings that keyboard-interactive logins need, as sshd itself reports it (sshd -T) \
+      when sshd is installed, else as read from sshd_config and the files its Include lines \
+      name. The kernel is asked whether the clock is synchronised. Each finding has a severity; \
+      warnings and errors come with a fix. Exit status: 0 when nothing worse than information \
+      was found, 8 for warnings, 9 for errors.
       """)
 
   /// The exit status when the worst finding is a warning.
