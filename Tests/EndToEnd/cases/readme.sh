@@ -44,9 +44,12 @@ readme_ssh_section_ends_with_a_clean_check() {
   # Debian's sshd_config as the package ships it, with the host keys this machine has.
   cp -a /etc/ssh "$root/etc-ssh" && rm -rf "$root/etc-ssh/sshd_config.d" && mkdir "$root/etc-ssh/sshd_config.d" &&
     cp /usr/share/openssh/sshd_config "$root/etc-ssh/sshd_config" || return 1
-  # The system's PAM files, but none that another case made to load the module.
+  # The system's PAM files, but none that loads the module already (such as the services this
+  # run and concurrent ones make), except sshd, which step 4 replaces.
   for name in /etc/pam.d/*; do
-    grep -q pam_lockstep "$name" 2>/dev/null || cp -a "$name" "$root/pam.d/"
+    if [[ $name == /etc/pam.d/sshd ]] || ! grep -q pam_lockstep "$name" 2>/dev/null; then
+      cp -a "$name" "$root/pam.d/"
+    fi
   done
   step4=$(readme_block 4)
   step5=$(readme_block 5)
