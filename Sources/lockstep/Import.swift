@@ -137,20 +137,24 @@ struct ImportGoogleAuthenticator: ParsableCommand {
   /// `--all`: every account's file, all read before any is written.
   private func importAll(into store: Store) throws(Failure) {
     var found: [(user: UserName, file: String, uid: uid_t)] = []
-    var problems: [String] = []
+    var unusable: [(file: String, reason: String)] = []
     for account in Accounts.all() {
       let file = account.home + "/" + Self.fileName
       switch Accounts.ownFile(file, uid: account.uid) {
       case .absent: continue
-      case .problem(let reason): problems.append("\(file) \(reason)")
+      case .problem(let reason): unusable.append((file, reason))
       case .owned:
         guard let name = UserName(account.name) else {
-          problems.append(
-            "\(file) belongs to '\(LogText.escape(Array(account.name.utf8)))', which cannot be a record name")
+          unusable.append(
+            (file, "belongs to '\(LogText.escape(Array(account.name.utf8)))', which cannot be a record name"))
           continue
         }
         if !found.contains(where: { $0.file == file }) { found.append((name, file, account.uid)) }
       }
+    }
+    // A home shared by several accounts: the file is the one of the account that owns it.
+    var problems = unusable.filter { problem in !found.contains { $0.file == problem.file } }.map {
+      "\($0.file) \($0.reason)"
     }
     var toImport: [(UserName, UserRecord)] = []
     var skipped: [UserName] = []

@@ -35,6 +35,11 @@ import_all_google_authenticator() {
   check "nothing should be imported" [ -z "$(ls -A "$store")" ]
   rm -f "$(getent passwd "$TEST_USER" | cut -d: -f6)/.google_authenticator"
 
+  # An account that shares the first one's home: the file is the first one's, not a problem.
+  local sharer=lsga3$RUN_ID
+  useradd --no-create-home --home-dir "$home1" --shell /bin/sh "$sharer" || return 1
+  on_exit "userdel --force '$sharer' 2>/dev/null"
+
   output=$("$CLI" import google-authenticator --all --dry-run --store "$store" 2>&1) || fail "--dry-run failed: $output"
   note "dry run: $output"
   check "the dry run should name both users" grep -qE "^Would import [0-9]+ users: .*$first.*$second|^Would import [0-9]+ users: .*$second.*$first" <<<"$output"
@@ -44,6 +49,7 @@ import_all_google_authenticator() {
   output=$("$CLI" import google-authenticator --all --store "$store" 2>&1) || fail "import --all failed: $output"
   note "import: $output"
   check "the summary should name both users" grep -qE "^Imported [0-9]+ users: .*$first" <<<"$output"
+  check_not "the account sharing a home should not be imported" grep -qF "$sharer" <<<"$output"
   secret=$(head -n 1 "$home2/.google_authenticator")
   check "the second user's code should verify" quietly "$CLI" verify "$second" --store "$store" <<<"$(oathtool --totp -b "$secret")"
   check "the first user's scratch code should be a backup code" quietly "$CLI" verify "$first" --store "$store" \
