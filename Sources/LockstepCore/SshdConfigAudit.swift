@@ -70,13 +70,15 @@ public enum SshdConfigAudit {
 
   /// The deepest nesting of `Include` followed, as in sshd.
   public static let maximumIncludeDepth = 16
+  /// The most included files read in one parse, so that files that include each other through
+  /// a pattern end long before the depth limit would.
+  public static let maximumIncludedFiles = 256
 
   /// Reads the settings of an sshd_config text; with `include`, the files its `Include` lines
   /// name are read in their place, as sshd reads them.
   public static func parse(_ text: String, include: IncludeReader? = nil) -> Settings {
     var reader = Reader(settings: Settings(), include: include)
     reader.read(text, file: "", depth: 0)
-    if include == nil { reader.settings.origins = [] }
     return reader.settings
   }
 
@@ -86,10 +88,11 @@ public enum SshdConfigAudit {
     var settings: Settings
     let include: IncludeReader?
     var inMatch = false
+    var includedFiles = 0
 
     mutating func read(_ text: String, file: String, depth: Int) {
       for line in TextLines.split(Array(text.utf8.prefix(maximumSize))) {
-        settings.origins.append((file, line.number))
+        if include != nil { settings.origins.append((file, line.number)) }
         let number = include == nil ? line.number : settings.origins.count
         let content = TextLines.trimmed(line.bytes)
         guard let first = content.first, first != UInt8(ascii: "#") else { continue }
@@ -137,11 +140,12 @@ public enum SshdConfigAudit {
       var unread = false
       for pattern in patterns {
         for (path, text) in include(pattern) {
-          guard let text else {
+          guard let text, includedFiles < maximumIncludedFiles else {
             unread = true
             continue
           }
           inMatch = outerMatch
+          includedFiles += 1
           read(text, file: path, depth: depth + 1)
         }
       }

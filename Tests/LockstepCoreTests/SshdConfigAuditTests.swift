@@ -92,6 +92,13 @@ struct SshdConfigAuditTests {
     #expect(files.asked.count == SshdConfigAudit.maximumIncludeDepth)
     #expect(looping.map(\.rule) == ["sshd.include"])
     #expect(looping.first?.file == "/loop.conf")
+    // Files that each include all of them would be read 4^16 times without a budget.
+    let names = (1...4).map { "/d/\($0).conf" }
+    let crossed = Files(Dictionary(uniqueKeysWithValues: names.map { ($0, "Include /d/*.conf\n" as String?) }))
+    let budget = SshdConfigAudit.parse("Include /d/*.conf\n" + Self.good, include: crossed.read)
+    #expect(crossed.asked.count <= SshdConfigAudit.maximumIncludedFiles + 1)
+    #expect(!budget.includes.isEmpty)
+    #expect(budget.word("usepam")?.value == "yes")
   }
 
   @Test("sshd's effective configuration decides, placed where the files set each value")
