@@ -7,7 +7,9 @@
 #   make e2e      the end-to-end suite alone (Tests/EndToEnd/run; most cases need root)
 #   make demo     a real PAM login against the built module in a throwaway directory
 #   make install  the module into the system's PAM directory, the CLI into $(PREFIX)/sbin,
-#                 the man pages, and the store directory (honours DESTDIR); make uninstall
+#                 the man pages, the README and pam.d-examples, the bash completion, and the
+#                 store directory (honours DESTDIR); make uninstall,
+#                 which refuses while a file in /etc/pam.d loads the module (FORCE=1 overrides)
 #   make fuzz     every fuzz target for FUZZ_SECONDS seconds; new inputs join Fuzz/corpus/
 #   make sanitize every Swift test target under AddressSanitizer (see scripts/sanitize)
 #   make bench    Lockstep against pam_google_authenticator and pam_oath (see BENCHMARKS.md)
@@ -26,7 +28,12 @@ STOREDIR    ?= /var/lib/lockstep
 PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/sbin
 MANDIR      ?= $(PREFIX)/share/man
+PAMCONFDIR  ?= /etc/pam.d
+DOCDIR      ?= $(PREFIX)/share/doc/lockstep
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 MANPAGES    := pam_lockstep.8 lockstep.8
+COMPLETION  := $(BUILD)/lockstep.bash
+EXAMPLES    := $(filter-out pam.d-examples/README.md,$(wildcard pam.d-examples/*))
 
 # Debian packages the build and the tests need.
 BUILD_PACKAGES := libpam0g-dev libssl-dev libqrencode-dev pkg-config
@@ -56,8 +63,10 @@ $(MODULE): Package.swift $(shell find Sources -type f) | deps
 	@mkdir -p $(BUILD)
 	install -m 0644 "$$($(SWIFT) build -c release --show-bin-path)/libpam_lockstep.so" $@
 
-# --static-swift-stdlib: the Swift runtime and Foundation are linked in, so the installed tool
-# runs on machines without a Swift toolchain.
+# --static-swift-stdlib: the Swift runtime is linked in, so the installed tool runs on machines
+# without a Swift toolchain. The CLI does not use Foundation; swift-argument-parser brings in
+# FoundationEssentials, whose temporary-file code is what the linker's "the use of `mktemp'
+# is dangerous" warning is about (lockstep never calls it).
 $(CLI): Package.swift $(shell find Sources -type f) | deps
 	$(SWIFT) build -c release --product lockstep --static-swift-stdlib
 	@mkdir -p $(BUILD)
@@ -103,18 +112,33 @@ demo: deps all
 	@scripts/install-packages $(DEMO_PACKAGES)
 	@scripts/demo
 
-install: $(MODULE) $(CLI)
+# The bash completion script, from the CLI itself.
+$(COMPLETION): $(CLI)
+	$(CLI) --generate-completion-script bash >$@.tmp && mv $@.tmp $@
+
+install: $(MODULE) $(CLI) $(COMPLETION)
 	install -d -m 0755 $(DESTDIR)$(BINDIR)
 	install -m 0755 -s --strip-program=strip $(CLI) $(DESTDIR)$(BINDIR)/lockstep
 	install -d -m 0755 $(DESTDIR)$(PAMDIR)
 	install -m 0644 -s --strip-program=strip $(MODULE) $(DESTDIR)$(PAMDIR)/pam_lockstep.so
 	install -d -m 0700 $(DESTDIR)$(STOREDIR)
 	install -d -m 0755 $(DESTDIR)$(MANDIR)/man8
-	install -m 0644 $(addprefix man/,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man8/
+	for page in $(MANPAGES); do \
+	  sed 's|/usr/local/share/doc/lockstep|$(DOCDIR)|g' man/$$page >$(DESTDIR)$(MANDIR)/man8/$$page && \
+	  chmod 0644 $(DESTDIR)$(MANDIR)/man8/$$page || exit 1; \
+	done
+	install -d -m 0755 $(DESTDIR)$(DOCDIR)/pam.d-examples
+	install -m 0644 README.md SECURITY.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(EXAMPLES) pam.d-examples/README.md $(DESTDIR)$(DOCDIR)/pam.d-examples/
+	install -d -m 0755 $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 $(COMPLETION) $(DESTDIR)$(COMPLETIONDIR)/lockstep
 
+# Refuses while a file in $(PAMCONFDIR) still loads the module (FORCE=1 overrides).
 uninstall:
+	@scripts/check-pam-unused "$(DESTDIR)$(PAMCONFDIR)" "$(FORCE)"
 	rm -f $(DESTDIR)$(PAMDIR)/pam_lockstep.so $(DESTDIR)$(BINDIR)/lockstep
-	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MANPAGES))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MANPAGES)) $(DESTDIR)$(COMPLETIONDIR)/lockstep
+	rm -rf $(DESTDIR)$(DOCDIR)
 	@echo "The store $(DESTDIR)$(STOREDIR) is left in place; remove it by hand if you mean to."
 
 format:

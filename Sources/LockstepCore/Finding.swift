@@ -29,16 +29,19 @@ public struct Finding: Equatable, Sendable, CustomStringConvertible {
   public var rule: String
   /// The line it concerns, counted from 1; 0 when it concerns the file as a whole.
   public var line: Int
+  /// The file the line is in, when it is not the file audited (an included file); else empty.
+  public var file: String
   /// One sentence saying what is wrong.
   public var message: String
   /// One sentence saying how to fix it.
   public var fix: String
 
   /// A finding with the given fields.
-  public init(severity: Severity, rule: String, line: Int, message: String, fix: String) {
+  public init(severity: Severity, rule: String, line: Int, message: String, fix: String, file: String = "") {
     self.severity = severity
     self.rule = rule
     self.line = line
+    self.file = file
     self.message = message
     self.fix = fix
   }

@@ -85,7 +85,7 @@ public enum PamConfigAudit {
     var sawLockstep = false
     for line in lines where line.loadsLockstep {
       sawLockstep = true
-      findings += check(line, authLines: authLines)
+      findings += check(line, authLines: authLines, firstFactor: lines.first { isFirstFactor($0) })
     }
     if !sawLockstep {
       findings.append(
@@ -256,7 +256,19 @@ public enum PamConfigAudit {
     return nil
   }
 
-  private static func check(_ line: Line, authLines: [Line]) -> [Finding] {
+  /// Whether a line can authenticate a user on its own (a password module, or an included
+  /// auth stack such as common-auth): not pam_lockstep, not a module that only denies or only
+  /// lets root through.
+  private static func isFirstFactor(_ line: Line) -> Bool {
+    let moduleName = line.module.split(separator: "/").last.map(String.init) ?? line.module
+    if line.type == "@include" { return moduleName.contains("auth") }
+    return line.type == "auth" && !line.loadsLockstep && moduleName != "pam_deny.so"
+      && !rootOnlyModules.contains(moduleName)
+  }
+
+  /// The findings for one line that loads pam_lockstep; `firstFactor` is a line of the file
+  /// that can authenticate a user on its own, if there is one.
+  private static func check(_ line: Line, authLines: [Line], firstFactor: Line?) -> [Finding] {
     var findings: [Finding] = []
     let n = line.number
     let options = ModuleOptions(arguments: line.arguments)
@@ -316,11 +328,19 @@ public enum PamConfigAudit {
           message: "A wrong code does not stop the login, since the module's failure is ignored.",
           fix: "Use 'required' (or 'requisite') instead."))
     }
-    if options.nullok {
+    if options.nullok, let firstFactor {
+      findings.append(
+        Finding(
+          severity: .warning, rule: "pam.nullok", line: n,
+          message:
+            "With 'nullok', a user without a lockstep record logs in on line \(firstFactor.number)'s '\(ModuleOptions.printable(firstFactor.module))' alone (a password), without a code.",
+          fix: "Enroll every user of this service, then remove 'nullok'."))
+    } else if options.nullok {
       findings.append(
         Finding(
           severity: .info, rule: "pam.nullok", line: n,
-          message: "With 'nullok', users without a lockstep record log in without a code.",
+          message:
+            "With 'nullok', users without a lockstep record are ignored by the module; no other module here lets them in.",
           fix: "Remove 'nullok' once every user is enrolled."))
     }
     // Lines before this one that can jump over it when they succeed.

@@ -4,7 +4,9 @@
 /// The file is read as sshd reads it: keywords in any case, `Keyword value` or
 /// `Keyword=value`, `#` comments, and for each keyword the first value wins. Lines after a
 /// `Match` line apply only to some connections; they are not evaluated, but a finding notes
-/// any that change an authentication setting. `Include` lines are noted, not followed.
+/// any that change an authentication setting. `Include` lines are followed when the caller
+/// gives a way to read the files they name (in place, as sshd does: the first value read wins
+/// whether it comes from the including file or an included one), and noted otherwise.
 ///
 /// The facts the rules rest on (OpenSSH 8.7 and later; sshd_config(5), auth-pam.c):
 /// - pam_lockstep runs only through PAM, so `UsePAM` must be `yes` (its default is `no`).
@@ -24,10 +26,24 @@ public enum SshdConfigAudit {
   public struct Settings: Equatable, Sendable {
     /// The first value of each keyword (lower-case keyword → arguments, line).
     public var values: [String: (arguments: [String], line: Int)] = [:]
+    /// Whether `KbdInteractiveAuthentication`'s value was given under its deprecated alias,
+    /// `ChallengeResponseAuthentication`.
+    public var deprecatedSpelling = false
     /// The first line of each keyword that appears inside a `Match` block.
     public var matchOverrides: [String: Int] = [:]
-    /// The lines of `Include` directives.
+    /// The lines of `Include` directives that were not followed (no way to read files was
+    /// given, or a file they name could not be read).
     public var includes: [Int] = []
+    /// Where each line number above comes from, when `Include` lines were followed: the lines
+    /// of all the files are then numbered in the order sshd reads them, and `origins[n - 1]` is
+    /// the file and line of number `n`. Empty for a single file, whose numbers are its own.
+    public var origins: [(file: String, line: Int)] = []
+
+    /// The file (empty for the text itself) and line where number `line` comes from.
+    public func origin(of line: Int) -> (file: String, line: Int) {
+      guard line >= 1, line <= origins.count else { return ("", line) }
+      return origins[line - 1]
+    }
 
     /// Empty settings.
     public init() {}
@@ -48,46 +64,103 @@ public enum SshdConfigAudit {
     }
   }
 
-  /// Reads the settings of an sshd_config text.
-  public static func parse(_ text: String) -> Settings {
-    var settings = Settings()
-    var inMatch = false
-    for line in TextLines.split(Array(text.utf8.prefix(maximumSize))) {
-      let content = TextLines.trimmed(line.bytes)
-      guard let first = content.first, first != UInt8(ascii: "#") else { continue }
-      let words = splitWords(content)
-      guard var keyword = words.first else { continue }
-      var arguments = Array(words.dropFirst())
-      if let equals = keyword.firstIndex(of: "=") {
-        let rest = String(keyword[keyword.index(after: equals)...])
-        keyword = String(keyword[..<equals])
-        if !rest.isEmpty { arguments.insert(rest, at: 0) }
-      } else if arguments.first == "=" {
-        arguments.removeFirst()
-      } else if let firstArgument = arguments.first, firstArgument.hasPrefix("=") {
-        arguments[0] = String(firstArgument.dropFirst())
-      }
-      keyword = keyword.lowercased()
-      if keyword == "challengeresponseauthentication" { keyword = "kbdinteractiveauthentication" }
-      if keyword == "match" {
-        inMatch = true
-        continue
-      }
-      if keyword == "include" {
-        settings.includes.append(line.number)
-        continue
-      }
-      if inMatch {
-        if settings.matchOverrides[keyword] == nil { settings.matchOverrides[keyword] = line.number }
-      } else if settings.values[keyword] == nil {
-        settings.values[keyword] = (arguments, line.number)
-      }
-    }
-    return settings
+  /// Reads the files an `Include` argument names, in the order sshd reads them: each with its
+  /// path and text (`nil` when it cannot be read). See `parse(_:include:)`.
+  public typealias IncludeReader = (String) -> [(path: String, text: String?)]
+
+  /// The deepest nesting of `Include` followed, as in sshd.
+  public static let maximumIncludeDepth = 16
+  /// The most included files read in one parse, so that files that include each other through
+  /// a pattern end long before the depth limit would.
+  public static let maximumIncludedFiles = 256
+
+  /// Reads the settings of an sshd_config text; with `include`, the files its `Include` lines
+  /// name are read in their place, as sshd reads them.
+  public static func parse(_ text: String, include: IncludeReader? = nil) -> Settings {
+    var reader = Reader(settings: Settings(), include: include)
+    reader.read(text, file: "", depth: 0)
+    return reader.settings
   }
 
-  /// The findings for the sshd_config `text`, most serious first.
-  public static func audit(text: String) -> [Finding] {
+  /// The state of one parse: the settings so far, where each line came from, and whether a
+  /// `Match` line has been read.
+  private struct Reader {
+    var settings: Settings
+    let include: IncludeReader?
+    var inMatch = false
+    var includedFiles = 0
+
+    mutating func read(_ text: String, file: String, depth: Int) {
+      for line in TextLines.split(Array(text.utf8.prefix(maximumSize))) {
+        if include != nil { settings.origins.append((file, line.number)) }
+        let number = include == nil ? line.number : settings.origins.count
+        let content = TextLines.trimmed(line.bytes)
+        guard let first = content.first, first != UInt8(ascii: "#") else { continue }
+        let words = splitWords(content)
+        guard var keyword = words.first else { continue }
+        var arguments = Array(words.dropFirst())
+        if let equals = keyword.firstIndex(of: "=") {
+          let rest = String(keyword[keyword.index(after: equals)...])
+          keyword = String(keyword[..<equals])
+          if !rest.isEmpty { arguments.insert(rest, at: 0) }
+        } else if arguments.first == "=" {
+          arguments.removeFirst()
+        } else if let firstArgument = arguments.first, firstArgument.hasPrefix("=") {
+          arguments[0] = String(firstArgument.dropFirst())
+        }
+        keyword = keyword.lowercased()
+        let alias = keyword == "challengeresponseauthentication"
+        if alias { keyword = "kbdinteractiveauthentication" }
+        if keyword == "match" {
+          inMatch = true
+          continue
+        }
+        if keyword == "include" {
+          follow(arguments, line: number, depth: depth)
+          continue
+        }
+        if inMatch {
+          if settings.matchOverrides[keyword] == nil { settings.matchOverrides[keyword] = number }
+        } else if settings.values[keyword] == nil {
+          settings.values[keyword] = (arguments, number)
+          if alias { settings.deprecatedSpelling = true }
+        }
+      }
+    }
+
+    /// Reads the files an `Include` line names in its place, or notes the line if they cannot
+    /// be read. A `Match` block in an included file ends with that file, as in sshd.
+    private mutating func follow(_ patterns: [String], line: Int, depth: Int) {
+      guard let include, depth < maximumIncludeDepth else {
+        settings.includes.append(line)
+        return
+      }
+      let outerMatch = inMatch
+      defer { inMatch = outerMatch }
+      var unread = false
+      for pattern in patterns {
+        for (path, text) in include(pattern) {
+          guard let text, includedFiles < maximumIncludedFiles else {
+            unread = true
+            continue
+          }
+          inMatch = outerMatch
+          includedFiles += 1
+          read(text, file: path, depth: depth + 1)
+        }
+      }
+      if unread { settings.includes.append(line) }
+    }
+  }
+
+  /// The findings for the sshd_config `text`, most serious first. With `include`, the files
+  /// its `Include` lines name are read as sshd reads them (see `parse(_:include:)`), and each
+  /// finding names the file its line is in (empty for `text` itself).
+  ///
+  /// `effective` is the configuration sshd itself reports (`sshd -T`: one lower-case `keyword
+  /// value` line per setting, defaults included); when it is given, the rules judge its values,
+  /// and the files are read only to say where a value was set and to note `Match` blocks.
+  public static func audit(text: String, include: IncludeReader? = nil, effective: String? = nil) -> [Finding] {
     var findings: [Finding] = []
     if text.utf8.count > maximumSize {
       findings.append(
@@ -96,7 +169,20 @@ public enum SshdConfigAudit {
           message: "The file is larger than \(maximumSize) bytes; only the start was read.",
           fix: "Check that the right file was given."))
     }
-    let settings = parse(text)
+    let read = parse(text, include: include)
+    var settings = read
+    if let effective {
+      // sshd's own values, placed where the files set them (line 0 for a default).
+      settings = parse(effective)
+      for (keyword, value) in settings.values {
+        let same = read.values[keyword].map {
+          $0.arguments.map { $0.lowercased() } == value.arguments.map { $0.lowercased() }
+        }
+        settings.values[keyword] = (value.arguments, same == true ? read.values[keyword]?.line ?? 0 : 0)
+      }
+      settings.matchOverrides = read.matchOverrides
+      settings.deprecatedSpelling = read.deprecatedSpelling
+    }
 
     // UsePAM (default no).
     if let (value, line) = settings.word("usepam") {
@@ -128,9 +214,7 @@ public enum SshdConfigAudit {
             "Keyboard-interactive authentication is '\(ModuleOptions.printable(value))', and it is the only way sshd shows the code prompt.",
           fix: "Set 'KbdInteractiveAuthentication yes'."))
     }
-    if let entry = settings.values["kbdinteractiveauthentication"],
-      isDeprecatedSpelling(text: text, line: entry.line)
-    {
+    if let entry = read.values["kbdinteractiveauthentication"], settings.deprecatedSpelling {
       findings.append(
         Finding(
           severity: .info, rule: "sshd.challengeresponse", line: entry.line,
@@ -193,15 +277,12 @@ public enum SshdConfigAudit {
           message: "A Match block changes an authentication setting for some connections; it was not checked.",
           fix: "Check it by hand, for example with 'sshd -T -C user=NAME,host=HOST,addr=ADDR'."))
     }
-    return findings.sorted { ($1.severity, $0.line) < ($0.severity, $1.line) }
-  }
-
-  /// Whether the keyword on `line` of `text` is spelt `ChallengeResponseAuthentication`.
-  private static func isDeprecatedSpelling(text: String, line: Int) -> Bool {
-    guard let physical = TextLines.split(Array(text.utf8.prefix(maximumSize))).first(where: { $0.number == line })
-    else { return false }
-    let content = String(decoding: TextLines.trimmed(physical.bytes), as: UTF8.self).lowercased()
-    return content.hasPrefix("challengeresponseauthentication")
+    return findings.sorted { ($1.severity, $0.line) < ($0.severity, $1.line) }.map { finding in
+      guard finding.line > 0 else { return finding }
+      var located = finding
+      (located.file, located.line) = read.origin(of: finding.line)
+      return located
+    }
   }
 
   /// Splits a line into words at blanks, honouring double quotes.

@@ -116,6 +116,12 @@ final class FileDescriptor {
     guard fchmod(raw, mode) == 0 else { throw SystemError("fchmod") }
   }
 
+  /// `fchown(2)` to root's user and group: a file the store creates takes the creator's group,
+  /// and under sudo that is the user's, not root's.
+  func giveToRoot() throws(SystemError) {
+    guard fchown(raw, 0, 0) == 0 else { throw SystemError("fchown") }
+  }
+
   /// `flock(2)` with `LOCK_EX | LOCK_NB`: takes the lock if no one holds it; `false` if
   /// someone does. Never waits.
   func tryLockExclusively() throws(SystemError) -> Bool {

@@ -8,7 +8,9 @@ public import LockstepCore
 ///
 /// Every file is opened relative to the directory's descriptor with `O_NOFOLLOW`, so nothing
 /// in the store can redirect a read or write elsewhere, and trusted only if it is a regular
-/// file, owned by root, not accessible by group or others, and has no other hard link.
+/// file, owned by root (user and group), not accessible by group or others, and has no other
+/// hard link. Every file the store creates is given to root's user and group, whoever the
+/// caller is: under sudo, a process's group is the user's.
 ///
 /// A user has two files. The record, `USER`, holds the enrollment; it is replaced as a whole,
 /// by a temporary file that is synced and renamed over it before the directory is synced, so
@@ -186,6 +188,7 @@ public final class Store {
     do throws(SystemError) {
       _ = withCString(temporary) { unlinkat(directory.raw, $0, 0) }
       let file = try FileDescriptor.open(temporary, in: directory.raw, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW)
+      try file.giveToRoot()
       try file.setMode(0o600)
       try file.writeAll(text)
       try file.sync()
@@ -254,15 +257,18 @@ public final class Store {
   }
 
   /// The path of `user`'s state file, for messages.
-  func statePath(_ user: UserName) -> String {
+  public func statePath(_ user: UserName) -> String {
     path + "/" + LogText.escape(user.stateFileName)
   }
 
-  /// Opens a file of the store that must pass `checkOwnership`, and returns it with its status
-  /// (a missing file is a `.system` error with `ENOENT`).
+  /// Opens a state file, which must pass `checkOwnership` except for its group, and returns it
+  /// with its status (a missing file is a `.system` error with `ENOENT`). A state file whose
+  /// group is not root's (created through sudo, whose group is the user's, by a version that did
+  /// not set it) gives no one access at mode `0600`; opened for writing, it is given to root's
+  /// group, and `lockstep check` reports it until then.
   private func openChecked(_ name: [UInt8], path: String, flags: Int32) throws(StoreError) -> (FileDescriptor, stat) {
     let file: FileDescriptor
-    let st: stat
+    var st: stat
     do {
       // O_NONBLOCK: opening a FIFO planted in the store must not hang the login.
       file = try FileDescriptor.open(name, in: directory.raw, flags: flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
@@ -271,7 +277,11 @@ public final class Store {
       if error.code == ELOOP { throw .unsafeRecord(path: path, reason: "it is a symbolic link") }
       throw .system(path: path, error)
     }
-    try checkOwnership(st, path: path)
+    try checkOwnership(st, path: path, group: false)
+    if flags & O_ACCMODE != O_RDONLY && st.st_gid != 0 {
+      do { try file.giveToRoot() } catch { throw .system(path: path, error) }
+      st.st_gid = 0
+    }
     return (file, st)
   }
 
@@ -291,9 +301,15 @@ public final class Store {
     }
   }
 
-  private func checkOwnership(_ st: stat, path: String) throws(StoreError) {
+  /// Refuses a file that someone other than root could have planted or changed, or that is not
+  /// root's alone: not a regular file, not owned by root, accessible by group or others, with
+  /// another hard link, or (when `group` is set) with a group other than root's.
+  private func checkOwnership(_ st: stat, path: String, group: Bool = true) throws(StoreError) {
     if st.st_mode & S_IFMT != S_IFREG { throw .unsafeRecord(path: path, reason: "it is not a regular file") }
     if st.st_uid != 0 { throw .unsafeRecord(path: path, reason: "it is not owned by root (uid \(st.st_uid))") }
+    if group && st.st_gid != 0 {
+      throw .unsafeRecord(path: path, reason: "its group is not root's (gid \(st.st_gid))")
+    }
     if st.st_mode & 0o077 != 0 {
       throw .unsafeRecord(path: path, reason: "it is accessible by group or others (mode \(octal(st.st_mode)))")
     }

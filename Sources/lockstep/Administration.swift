@@ -62,7 +62,7 @@ struct Unlock: ParsableCommand {
     }
     let wasLocked = before.lockedUntil != 0 && now < before.lockedUntil
     print(
-      "Unlocked \(user) (it had \(before.failures) consecutive failures"
+      "Unlocked \(user) (it had \(Output.counted(Int(before.failures), "consecutive failure"))"
         + (wasLocked ? " and was locked until \(Output.time(before.lockedUntil)))." : " and was not locked)."))
   }
 }

@@ -1,21 +1,28 @@
 import ArgumentParser
 internal import CTimex
-import Foundation
 import LockstepCore
 import LockstepPlatform
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// `lockstep check`: audits this machine's setup with the module's own parsers.
 struct Check: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Audit the setup: the store, the PAM files that load the module, sshd_config and the clock.",
     discussion: """
-      The store and every record are checked exactly as the module checks them, and the store's \
-      file system for the free space and write access that logins need; each file in \
-      the PAM directory that loads pam_lockstep.so is checked for unknown arguments and for \
-      placements that let a login skip the code; sshd_config is checked for the settings that \
-      keyboard-interactive logins need; and the kernel is asked whether the clock is \
-      synchronised. Each finding has a severity and a fix. Exit status: 0 when nothing worse \
-      than information was found, 8 for warnings, 9 for errors.
+      The store and every record are checked exactly as the module checks them (owner, group, \
+      mode), and the store's file system for the free space and write access that logins need; \
+      state files that revoke left without a record are noted (--prune removes them). Each file \
+      in the PAM directory that loads pam_lockstep.so is listed with how it loads it, and checked \
+      for unknown arguments, for placements that let a login skip the code, and for a nullok \
+      that lets an unenrolled user in on a password alone. sshd's configuration is checked for \
+      the settings that keyboard-interactive logins need, as sshd itself reports it (sshd -T) \
+      when sshd is installed, else as read from sshd_config and the files its Include lines \
+      name. The kernel is asked whether the clock is synchronised. Each finding has a severity; \
+      warnings and errors come with a fix. Exit status: 0 when nothing worse than information \
+      was found, 8 for warnings, 9 for errors.
       """)
 
   /// The exit status when the worst finding is a warning.
@@ -28,8 +35,16 @@ struct Check: ParsableCommand {
   @Option(name: .long, help: ArgumentHelp("The directory of PAM service files.", valueName: "dir"))
   var pamDirectory = "/etc/pam.d"
 
-  @Option(name: .long, help: ArgumentHelp("The sshd configuration file.", valueName: "file"))
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The sshd configuration file; the files its Include lines name are read too.", valueName: "file"))
   var sshdConfig = "/etc/ssh/sshd_config"
+
+  @Flag(
+    name: .long,
+    help: "Remove the state files of users who have no record (revoke leaves them), then report.")
+  var prune = false
 
   @OptionGroup var output: JSONOption
 
@@ -41,9 +56,10 @@ struct Check: ParsableCommand {
 
   func run() throws {
     try requireRoot()
+    let pamFiles = try Input.directory(path: pamDirectory, what: "the PAM directory")
     var findings: [Located] = []
-    findings += auditStore()
-    findings += auditPam()
+    findings += try auditStore()
+    findings += auditPam(pamFiles)
     findings += auditSshd()
     findings += auditClock()
     let worst = findings.map(\.finding.severity).max()
@@ -62,7 +78,7 @@ struct Check: ParsableCommand {
         let f = located.finding
         let place = located.file + (f.line > 0 ? ":\(f.line)" : "")
         print("\(f.severity): \(place): \(f.message)")
-        print("  fix: \(f.fix)")
+        if f.severity > .info { print("  fix: \(f.fix)") }
       }
       if findings.isEmpty { print("No findings.") }
     }
@@ -73,8 +89,9 @@ struct Check: ParsableCommand {
     }
   }
 
-  /// The store directory and every record in it, read as the module reads them.
-  private func auditStore() -> [Located] {
+  /// The store directory and every record in it, read as the module reads them; with
+  /// `--prune`, the state files of users without a record are removed first.
+  private func auditStore() throws(Failure) -> [Located] {
     let path = storeOptions.path
     let store: Store
     do { store = try Store(path: path) } catch {
@@ -100,6 +117,15 @@ struct Check: ParsableCommand {
     }
     var enrolled = 0
     for name in names {
+      for (file, group) in store.filesNotInRootGroup(name) {
+        findings.append(
+          Located(
+            file: file,
+            finding: Finding(
+              severity: .warning, rule: "store.group", line: 0,
+              message: "Its group is not root's (gid \(group)): every file in the store should be root:root.",
+              fix: "Run 'chown root:root \(file)'.")))
+      }
       do {
         if try store.read(name) != nil { enrolled += 1 }
       } catch {
@@ -117,8 +143,40 @@ struct Check: ParsableCommand {
       Located(
         file: path,
         finding: Finding(
-          severity: .info, rule: "store.users", line: 0, message: "The store holds \(enrolled) usable enrollments.",
+          severity: .info, rule: "store.users", line: 0,
+          message: "The store holds \(Output.counted(enrolled, "usable enrollment")).",
           fix: "Enroll users with 'lockstep enroll USER'.")))
+    findings += try auditStateFiles(store)
+    return findings
+  }
+
+  /// The state files left by users who have no record any more (`revoke` keeps the file the
+  /// user's lock is taken on), removed under the user's lock with `--prune`.
+  private func auditStateFiles(_ store: Store) throws(Failure) -> [Located] {
+    let orphans: [UserName]
+    do { orphans = try store.usersWithStateFileOnly() } catch { throw .store(error) }
+    var findings: [Located] = []
+    for name in orphans {
+      if prune {
+        let held: UserLock
+        do {
+          held = try store.lock(name)
+          if try store.removeStateFile(holding: held) {
+            print("Removed \(store.statePath(name)), the state file of \(name), who has no record.")
+            continue
+          }
+        } catch {
+          throw .store(error)
+        }
+      }
+      findings.append(
+        Located(
+          file: store.statePath(name),
+          finding: Finding(
+            severity: .info, rule: "store.state-without-record", line: 0,
+            message: "\(name) has a state file but no record (revoke leaves it); it holds no secret.",
+            fix: "Run 'lockstep check --prune' to remove the state files of users without a record.")))
+    }
     return findings
   }
 
@@ -176,23 +234,29 @@ struct Check: ParsableCommand {
     return [Located(file: path, finding: finding)]
   }
 
-  /// Every PAM service file that loads the module; sshd and sudo are reported even when they
-  /// do not.
-  private func auditPam() -> [Located] {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: pamDirectory))?.sorted() ?? []
+  /// Every PAM service file that loads the module, with how it loads it; sshd and sudo are
+  /// reported even when they do not.
+  private func auditPam(_ names: [String]) -> [Located] {
     var findings: [Located] = []
     var loaded = false
-    for name in names where !name.hasPrefix(".") {
+    for name in names.sorted() where !name.hasPrefix(".") {
       let file = pamDirectory + "/" + name
-      var isDirectory: ObjCBool = false
-      guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue,
-        let text = try? String(contentsOfFile: file, encoding: .utf8)
-      else { continue }
-      let results = PamConfigAudit.audit(fileName: name, text: text)
-      let notLoaded = results.contains { $0.rule == "pam.not-loaded" }
-      if !notLoaded { loaded = true }
-      if notLoaded && name != "sshd" && name != "sudo" { continue }
-      findings += results.map { Located(file: file, finding: $0) }
+      guard let text = readText(file) else { continue }
+      let loading = PamConfigAudit.parse(text).lines.filter(\.loadsLockstep)
+      if !loading.isEmpty { loaded = true }
+      if loading.isEmpty && name != "sshd" && name != "sudo" { continue }
+      findings += loading.map { line in
+        let control = line.bracketed ? "[\(line.control)]" : line.control
+        let arguments = line.arguments.isEmpty ? "no arguments" : line.arguments.joined(separator: " ")
+        return Located(
+          file: file,
+          finding: Finding(
+            severity: .info, rule: "pam.loaded", line: line.number,
+            message:
+              "The \(name) service loads the module as '\(line.quiet ? "-" : "")\(line.type) \(control)', with \(ModuleOptions.printable(arguments)).",
+            fix: "Nothing to do."))
+      }
+      findings += PamConfigAudit.audit(fileName: name, text: text).map { Located(file: file, finding: $0) }
     }
     if !loaded {
       findings.append(
@@ -206,21 +270,6 @@ struct Check: ParsableCommand {
           )))
     }
     return findings
-  }
-
-  /// The sshd configuration, if sshd is installed.
-  private func auditSshd() -> [Located] {
-    guard let text = try? String(contentsOfFile: sshdConfig, encoding: .utf8) else {
-      return [
-        Located(
-          file: sshdConfig,
-          finding: Finding(
-            severity: .info, rule: "sshd.absent", line: 0,
-            message: "There is no readable sshd configuration, so SSH logins were not checked.",
-            fix: "Give the file with --sshd-config if sshd is configured elsewhere."))
-      ]
-    }
-    return SshdConfigAudit.audit(text: text).map { Located(file: sshdConfig, finding: $0) }
   }
 
   /// Whether the kernel considers the clock synchronised (`adjtimex(2)`'s `STA_UNSYNC`).

@@ -12,11 +12,14 @@ struct Enroll: ParsableCommand {
       standard input; a secret is never accepted on the command line). The otpauth:// URI and its \
       QR code are shown for the user's authenticator app, and one current code is asked for \
       before anything is saved, so a mistyped setup never locks the user out. The backup codes \
-      are printed once and only their hashes are stored.
+      are printed once and only their hashes are stored. The user must be an account on this \
+      host (the system's user database knows it); give --allow-unknown-user for a name that \
+      LDAP or SSSD will provide later.
       """)
 
   @OptionGroup var storeOptions: StoreOptions
   @OptionGroup var userArgument: UserArgument
+  @OptionGroup var unknownUser: UnknownUserOption
   @OptionGroup var output: JSONOption
 
   @Option(
@@ -66,6 +69,7 @@ struct Enroll: ParsableCommand {
   func run() throws {
     let store = try storeOptions.openCreating()
     let user = try userArgument.name()
+    try unknownUser.check(user)
     try checkNotEnrolled(user, in: store)
 
     let secret: SecretBytes
@@ -129,6 +133,13 @@ struct Enroll: ParsableCommand {
       ])
     } else {
       print("Enrolled \(user) in \(store.path).")
+      if !noConfirm {
+        // The module refuses the confirmation code as a replay, and counts it as a failure.
+        print(
+          parameters.kind == .totp
+            ? "The code just typed is used up: wait for the app's next code (within \(parameters.period) seconds) to log in."
+            : "The code just typed is used up: have the app show the next code to log in.")
+      }
       print("Backup codes (each works once; they are shown only now):")
       for code in codes { print("  \(code)") }
     }

@@ -14,35 +14,97 @@ struct Import: ParsableCommand {
     subcommands: [ImportGoogleAuthenticator.self, ImportOath.self])
 }
 
-/// `lockstep import google-authenticator USER FILE`.
+/// `lockstep import google-authenticator USER FILE`, or `--all` for every user's file.
 struct ImportGoogleAuthenticator: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "google-authenticator",
-    abstract: "Import a user's ~/.google_authenticator file (TOTP or HOTP, with its scratch codes).",
+    abstract: "Import a user's ~/.google_authenticator file (TOTP or HOTP, with its scratch codes), or every user's.",
     discussion: """
       The secret, the token type, the step size, the HOTP counter, the codes already used \
       (DISALLOW_REUSE) and the learnt clock skew (TIME_SKEW) are carried over; the scratch codes \
       become backup codes, stored only as hashes. Options lockstep sets in the PAM line instead \
       (the window) are reported, with the module argument that matches. The file itself is left \
-      as it is; remove it once logins work.
+      as it is; remove it once logins work. With --all, every account in the user database whose \
+      home holds a .google_authenticator file it owns is imported, and a summary printed; users \
+      already enrolled are skipped (replaced with --force), and nothing is written if any file \
+      cannot be read or is not the user's own. --dry-run shows what would be imported.
       """)
 
   @OptionGroup var storeOptions: StoreOptions
-  @OptionGroup var userArgument: UserArgument
 
-  @Argument(help: ArgumentHelp("The google-authenticator file to read.", valueName: "file"))
-  var file: String
+  @Argument(help: ArgumentHelp("The user's login name (not with --all).", valueName: "user"))
+  var user: String?
+
+  @Argument(help: ArgumentHelp("The google-authenticator file to read (not with --all).", valueName: "file"))
+  var file: String?
+
+  @Flag(name: .long, help: "Import every user's ~/.google_authenticator, one user per file.")
+  var all = false
+
+  @Flag(name: .long, help: "Show what would be imported, and write nothing.")
+  var dryRun = false
+
+  @OptionGroup var unknownUser: UnknownUserOption
 
   @Flag(name: .long, help: "Replace an existing enrollment.")
   var force = false
 
   @OptionGroup var output: JSONOption
 
+  /// The file name google-authenticator keeps in each user's home.
+  static let fileName = ".google_authenticator"
+
+  func validate() throws {
+    if all {
+      guard user == nil && file == nil else { throw ValidationError("--all takes no user or file") }
+    } else if file == nil {
+      throw ValidationError("give a user and a google-authenticator file, or --all for every user's")
+    }
+  }
+
   func run() throws {
     let store = try storeOptions.openCreating()
-    let user = try userArgument.name()
+    if all { return try importAll(into: store) }
+    let user = try UserArgument(user: self.user ?? "").name()
+    let file = self.file ?? ""
+    try unknownUser.check(user)
     try refuseExisting([user], in: store, force: force)
-    var bytes = try Input.file(path: file, limit: GoogleAuthenticatorFile.maximumSize)
+    let (token, record, warnings) = try Self.read(file, for: user)
+    if !dryRun { try write([(user, record)], to: store, force: force) }
+
+    let p = token.parameters
+    let windowNote: String? =
+      token.windowSize.map { size in
+        p.kind == .totp
+          ? "google-authenticator accepted \(size) codes around now; the module argument window=\(token.suggestedWindow) "
+            + "comes closest (the default is 1)"
+          : "google-authenticator accepted \(size) codes ahead; the module argument "
+            + "lookahead=\(token.suggestedLookahead) comes closest (the default is 10)"
+      }
+    if output.json {
+      Output.printJSON([
+        "user": user.description, "kind": p.kind.rawValue, "algorithm": p.algorithm.rawValue, "digits": p.digits,
+        "period": p.period, "backupCodes": token.scratchCodes.count, "suggestedWindow": token.suggestedWindow,
+        "suggestedLookahead": token.suggestedLookahead, "warnings": warnings, "dryRun": dryRun,
+      ])
+    } else {
+      print(
+        (dryRun ? "Would import" : "Imported") + " \(user) from \(file): \(p.kind.rawValue) \(Output.parameters(p)), "
+          + "\(token.scratchCodes.count) scratch codes as backup codes"
+          + (dryRun ? " (dry run: nothing was written)." : "."))
+      if let windowNote { print("Note: \(windowNote).") }
+      for warning in warnings { printError("lockstep: warning: \(warning)") }
+    }
+  }
+
+  /// Reads and parses one google-authenticator file as `user`'s record (a file that `owner`
+  /// must own, when given); the warnings say what was not carried over.
+  private static func read(
+    _ file: String, for user: UserName, owner: uid_t? = nil
+  ) throws(Failure) -> (
+    ImportedToken, UserRecord, [String]
+  ) {
+    var bytes = try Input.file(path: file, limit: GoogleAuthenticatorFile.maximumSize, owner: owner)
     defer { wipe(&bytes) }
     let token: ImportedToken
     do { token = try GoogleAuthenticatorFile.parse(bytes: bytes) } catch {
@@ -69,30 +131,79 @@ struct ImportGoogleAuthenticator: ParsableCommand {
     let record = UserRecord(
       parameters: token.parameters, secret: token.secret, counter: token.counter, lastStep: token.lastUsedStep,
       offset: offset, enrolled: SystemClock.now(), backupCodes: backup)
-    try write([(user, record)], to: store, force: force)
+    return (token, record, warnings)
+  }
 
-    let p = token.parameters
-    let windowNote: String? =
-      token.windowSize.map { size in
-        p.kind == .totp
-          ? "google-authenticator accepted \(size) codes around now; the module argument window=\(token.suggestedWindow) "
-            + "comes closest (the default is 1)"
-          : "google-authenticator accepted \(size) codes ahead; the module argument "
-            + "lookahead=\(token.suggestedLookahead) comes closest (the default is 10)"
+  /// `--all`: every account's file, all read before any is written.
+  private func importAll(into store: Store) throws(Failure) {
+    var found: [(user: UserName, file: String, uid: uid_t)] = []
+    var unusable: [(file: String, reason: String)] = []
+    for account in Accounts.all() {
+      let file = account.home + "/" + Self.fileName
+      switch Accounts.ownFile(file, uid: account.uid) {
+      case .absent: continue
+      case .problem(let reason): unusable.append((file, reason))
+      case .owned:
+        guard let name = UserName(account.name) else {
+          unusable.append(
+            (file, "belongs to '\(LogText.escape(Array(account.name.utf8)))', which cannot be a record name"))
+          continue
+        }
+        if !found.contains(where: { $0.file == file }) { found.append((name, file, account.uid)) }
       }
+    }
+    // A home shared by several accounts: the file is the one of the account that owns it.
+    var problems = unusable.filter { problem in !found.contains { $0.file == problem.file } }.map {
+      "\($0.file) \($0.reason)"
+    }
+    var toImport: [(UserName, UserRecord)] = []
+    var skipped: [UserName] = []
+    var warnings: [String] = []
+    var imported: [[String: Any]] = []
+    for (user, file, uid) in found {
+      do {
+        if try store.read(user) != nil && !force {
+          skipped.append(user)
+          continue
+        }
+      } catch {
+        if case .malformedRecord = error, force {} else { throw .store(error) }
+      }
+      do {
+        let (token, record, notes) = try Self.read(file, for: user, owner: uid)
+        toImport.append((user, record))
+        warnings += notes.map { "\(user): \($0)" }
+        imported.append([
+          "user": user.description, "file": file, "kind": token.parameters.kind.rawValue,
+          "backupCodes": token.scratchCodes.count,
+        ])
+      } catch {
+        problems.append(error.message)
+      }
+    }
+    if let first = problems.first {
+      for problem in problems.dropFirst() { printError("lockstep: \(problem).") }
+      let more = problems.count > 1 ? " (and \(problems.count - 1) more problems, above)" : ""
+      throw Failure("\(first)\(more); nothing was imported", code: Exit.usage)
+    }
+    if !dryRun { try write(toImport, to: store, force: force) }
     if output.json {
       Output.printJSON([
-        "user": user.description, "kind": p.kind.rawValue, "algorithm": p.algorithm.rawValue, "digits": p.digits,
-        "period": p.period, "backupCodes": token.scratchCodes.count, "suggestedWindow": token.suggestedWindow,
-        "suggestedLookahead": token.suggestedLookahead, "warnings": warnings,
+        "imported": imported, "skipped": skipped.map(\.description), "warnings": warnings, "dryRun": dryRun,
       ])
-    } else {
-      print(
-        "Imported \(user) from \(file): \(p.kind.rawValue) \(Output.parameters(p)), "
-          + "\(token.scratchCodes.count) scratch codes as backup codes.")
-      if let windowNote { print("Note: \(windowNote).") }
-      for warning in warnings { printError("lockstep: warning: \(warning)") }
+      return
     }
+    let names = toImport.map { $0.0.description }
+    print(
+      (dryRun ? "Would import " : "Imported ") + Output.counted(names.count, "user")
+        + (names.isEmpty ? "" : ": " + names.joined(separator: ", ")) + ".")
+    if !skipped.isEmpty {
+      print(
+        "Skipped \(Output.counted(skipped.count, "user")) already enrolled: "
+          + skipped.map(\.description).joined(separator: ", ") + " (--force replaces them).")
+    }
+    if dryRun { print("Dry run: nothing was written.") }
+    for warning in warnings { printError("lockstep: warning: \(warning)") }
   }
 }
 

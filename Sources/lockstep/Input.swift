@@ -68,11 +68,18 @@ enum Input {
     return try line(from: 0)
   }
 
-  /// The whole file at `path` (at most `limit` bytes); the caller wipes the result.
-  static func file(path: String, limit: Int) throws(Failure) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+  /// The whole file at `path` (at most `limit` bytes); the caller wipes the result. With
+  /// `owner`, the file must be a regular file owned by that user, and not a symbolic link.
+  static func file(path: String, limit: Int, owner: uid_t? = nil) throws(Failure) -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (owner == nil ? 0 : O_NOFOLLOW))
     guard fd >= 0 else { throw Failure("cannot open \(path): \(String(cString: strerror(errno)))", code: Exit.usage) }
     defer { close(fd) }
+    if let owner {
+      var st = stat()
+      guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == owner else {
+        throw Failure("\(path) is not a regular file owned by uid \(owner)", code: Exit.usage)
+      }
+    }
     var text: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65_536)
     defer { wipe(&chunk) }
@@ -91,6 +98,22 @@ enum Input {
       }
     }
     return text
+  }
+
+  /// The names in the directory at `path` (`what` it is, for the error), without `.` and `..`.
+  static func directory(path: String, what: String) throws(Failure) -> [String] {
+    guard let stream = opendir(path) else {
+      throw Failure("cannot read \(what) \(path): \(String(cString: strerror(errno)))", code: Exit.usage)
+    }
+    defer { closedir(stream) }
+    var names: [String] = []
+    while let entry = readdir(stream) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      if name != "." && name != ".." { names.append(name) }
+    }
+    return names
   }
 
   /// Reads a base32 secret from the file at `path`, or the first line of standard input for `-`.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LockstepCore
 
 #if canImport(Glibc)
   import Glibc
@@ -30,8 +31,17 @@ struct Lockstep: ParsableCommand {
   /// Parses the command line and runs the subcommand, mapping every failure to one line on
   /// standard error and a documented exit code.
   static func main() {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    let path = commandPath(arguments)
+    if path.isEmpty, let first = arguments.first, !first.hasPrefix("-"), first != "help" {
+      let names = configuration.subcommands.map { $0._commandName }
+      let guess = CommandName.closest(to: first, among: names).map { "; did you mean '\($0)'?" } ?? ""
+      printError(Failure("unknown command '\(LogText.escape(Array(first.utf8)))'" + guess, code: Exit.usage).line)
+      printError("Run 'lockstep help' for the list of commands.")
+      Glibc.exit(Exit.usage)
+    }
     do {
-      var command = try parseAsRoot()
+      var command = try parseAsRoot(arguments)
       try command.run()
       Glibc.exit(Exit.success)
     } catch let failure as Failure {
@@ -46,8 +56,21 @@ struct Lockstep: ParsableCommand {
         Glibc.exit(Exit.success)
       }
       printError(Failure(message(for: error), code: Exit.usage).line)
-      printError("Run 'lockstep help' for usage.")
+      printError("Run 'lockstep help\(path.map { " " + $0 }.joined())' for usage.")
       Glibc.exit(Exit.usage)
     }
+  }
+
+  /// The subcommand names at the start of `arguments` (`["import", "pam-oath"]`), as far as
+  /// they name commands.
+  static func commandPath(_ arguments: [String]) -> [String] {
+    var path: [String] = []
+    var commands = configuration.subcommands
+    for argument in arguments {
+      guard let command = commands.first(where: { $0._commandName == argument }) else { break }
+      path.append(argument)
+      commands = command.configuration.subcommands
+    }
+    return path
   }
 }

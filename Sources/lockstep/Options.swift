@@ -64,6 +64,37 @@ struct UserArgument: ParsableArguments {
   }
 }
 
+/// `--allow-unknown-user`, for the commands that enroll a named user.
+struct UnknownUserOption: ParsableArguments {
+  @Flag(
+    name: .long,
+    help: ArgumentHelp(
+      "Enroll a name that is not an account on this host, such as one LDAP or SSSD will provide later.",
+      discussion: """
+        Without it, a name the system's user database (getpwnam) does not know is refused: a \
+        typo would leave the real user unenrolled, and locked out where a code is required.
+        """))
+  var allowUnknownUser = false
+
+  /// Fails unless `user` is an account on this host or `--allow-unknown-user` was given.
+  func check(_ user: UserName) throws(Failure) {
+    guard !allowUnknownUser, !accountExists(user) else { return }
+    throw Failure(
+      "\(user) is not a user on this host; check the spelling, or give --allow-unknown-user if the account "
+        + "will come from LDAP or SSSD later", code: Exit.usage)
+  }
+
+  /// Whether the system's user database (`/etc/passwd`, or whatever NSS is set up to ask) knows `user`.
+  private func accountExists(_ user: UserName) -> Bool {
+    var entry = passwd()
+    var found: UnsafeMutablePointer<passwd>?
+    var buffer = [CChar](repeating: 0, count: 16_384)
+    let name = user.bytes.map { CChar(bitPattern: $0) } + [0]
+    let failure = getpwnam_r(name, &entry, &buffer, buffer.count, &found)
+    return failure == 0 && found != nil
+  }
+}
+
 /// Stops unless the process runs as root: the store and its records are root's alone.
 func requireRoot() throws(Failure) {
   guard geteuid() == 0 else {

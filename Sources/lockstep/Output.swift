@@ -1,5 +1,8 @@
-import Foundation
 import LockstepCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 
 /// Formatting shared by the commands: times, JSON, record summaries.
 enum Output {
@@ -14,17 +17,18 @@ enum Output {
     return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
-  /// Prints `object` as pretty-printed JSON with sorted keys on standard output.
+  /// Prints `object` as pretty-printed JSON with sorted keys on standard output (see `JSON`).
   static func printJSON(_ object: Any) {
-    guard
-      let data = try? JSONSerialization.data(
-        withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-    else { return }
-    print(String(decoding: data, as: UTF8.self))
+    print(JSON.text(object))
   }
 
   /// `value`, or JSON `null` for nil.
-  static func orNull(_ value: Any?) -> Any { value ?? NSNull() }
+  static func orNull(_ value: Any?) -> Any { value ?? JSON.null }
+
+  /// `count` and `noun`, with an "s" unless the count is one: "1 failure", "2 failures".
+  static func counted(_ count: Int, _ noun: String) -> String {
+    "\(count) \(noun)\(count == 1 ? "" : "s")"
+  }
 
   /// Backup codes as text, for printing once.
   static func codes(_ codes: [[UInt8]]) -> [String] {

@@ -91,10 +91,9 @@ struct Verify: ParsableCommand {
         object["result"] = "not-a-code"
         return finish(object, "Refused: that is not a code; it was not counted as a failure.")
       }
+      let locked = lockedUntil.map { ", locked until \(Output.time($0))" } ?? ""
       return finish(
-        object,
-        text + " (failure \(failures)" + (lockedUntil.map { ", locked until \(Output.time($0))" } ?? "")
-          + ").")
+        object, text + (dryRun ? " (it would be failure \(failures)\(locked))." : " (failure \(failures)\(locked))."))
     case .lockedOut(let until):
       object["accepted"] = false
       object["result"] = "locked-out"

@@ -126,7 +126,8 @@ final class TemporaryStore {
   @discardableResult
   func enroll(_ user: String, secret: String, extra: [String] = []) throws -> [String] {
     let result = try run(
-      ["enroll", user, "--secret-file", "-", "--no-confirm", "--json"] + extra, input: secret + "\n")
+      ["enroll", user, "--allow-unknown-user", "--secret-file", "-", "--no-confirm", "--json"] + extra,
+      input: secret + "\n")
     #expect(result.status == 0, "\(result.stderr)")
     let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
     return object?["backupCodes"] as? [String] ?? []

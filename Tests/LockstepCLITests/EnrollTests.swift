@@ -34,7 +34,8 @@ struct EnrollTests {
     let store = try TemporaryStore()
     let code = try totp(knownSecret)
     let result = try store.run(
-      ["enroll", "alice", "--secret-file", "-", "--qr", "none"], input: "\(knownSecret)\n\(code)\n")
+      ["enroll", "alice", "--allow-unknown-user", "--secret-file", "-", "--qr", "none"],
+      input: "\(knownSecret)\n\(code)\n")
     #expect(result.status == 0, "\(result.stderr)")
     #expect(result.stdout.contains("otpauth://totp/"))
     #expect(try store.record("alice").contains("last-step ") && !(try store.record("alice").contains("last-step none")))
@@ -49,7 +50,8 @@ struct EnrollTests {
     let code = try totp(knownSecret)
     let wrong = String(format: "%06d", ((Int(code) ?? 0) + 1) % 1_000_000)
     let result = try store.run(
-      ["enroll", "alice", "--secret-file", "-", "--qr", "none"], input: "\(knownSecret)\n\(wrong)\n")
+      ["enroll", "alice", "--allow-unknown-user", "--secret-file", "-", "--qr", "none"],
+      input: "\(knownSecret)\n\(wrong)\n")
     #expect(result.status == 1)
     #expect(result.errorLines.count == 1)
     #expect(result.errorLines.first?.hasPrefix("lockstep: the code is wrong") == true)
@@ -61,12 +63,12 @@ struct EnrollTests {
     let store = try TemporaryStore()
     try store.enroll("alice", secret: knownSecret)
     let before = try store.snapshot()
-    let refused = try store.run(["enroll", "alice", "--no-confirm", "--qr", "none"])
+    let refused = try store.run(["enroll", "alice", "--allow-unknown-user", "--no-confirm", "--qr", "none"])
     #expect(refused.status == 6)
     #expect(refused.errorLines == ["lockstep: alice is already enrolled; use --force to replace the enrollment."])
     #expect(try store.snapshot() == before)
 
-    let forced = try store.run(["enroll", "alice", "--no-confirm", "--force", "--json"])
+    let forced = try store.run(["enroll", "alice", "--allow-unknown-user", "--no-confirm", "--force", "--json"])
     #expect(forced.status == 0, "\(forced.stderr)")
     #expect(!(try store.record("alice").contains(knownSecret)))
   }
@@ -75,7 +77,8 @@ struct EnrollTests {
   func malformedSecret(secret: String) throws {
     let store = try TemporaryStore()
     let before = try store.snapshot()
-    let result = try store.run(["enroll", "alice", "--secret-file", "-", "--no-confirm"], input: secret + "\n")
+    let result = try store.run(
+      ["enroll", "alice", "--allow-unknown-user", "--secret-file", "-", "--no-confirm"], input: secret + "\n")
     #expect(result.status == 2)
     #expect(result.errorLines.count == 1)
     #expect(result.errorLines.first?.hasPrefix("lockstep: ") == true)
@@ -88,7 +91,8 @@ struct EnrollTests {
     let file = store.root.appendingPathComponent("secret").path
     try Data("  \(knownSecret.lowercased())\n".utf8).write(to: URL(fileURLWithPath: file))
     let result = try store.run([
-      "enroll", "bob", "--secret-file", file, "--algorithm", "ShA256", "--digits", "8", "--no-confirm", "--json",
+      "enroll", "bob", "--allow-unknown-user", "--secret-file", file, "--algorithm", "ShA256", "--digits", "8",
+      "--no-confirm", "--json",
     ])
     #expect(result.status == 0, "\(result.stderr)")
     let object = try jsonObject(result.stdout)
@@ -103,7 +107,8 @@ struct EnrollTests {
     let store = try TemporaryStore()
     let result = try store.run(
       [
-        "enroll", "alice", "--secret-file", "-", "--no-confirm", "--json", "--issuer", "ACME Co: Zürich",
+        "enroll", "alice", "--allow-unknown-user", "--secret-file", "-", "--no-confirm", "--json", "--issuer",
+        "ACME Co: Zürich",
         "--label", "alice@example.com",
       ], input: knownSecret + "\n")
     #expect(result.status == 0, "\(result.stderr)")
@@ -115,10 +120,23 @@ struct EnrollTests {
     #expect((object["backupCodes"] as? [String])?.count == 10)
   }
 
+  @Test("--json output escapes quotes, backslashes and control characters, and keeps the rest as it is")
+  func jsonEscaping() throws {
+    let store = try TemporaryStore()
+    let issuer = "Q\"uote \\back\ttab/slash Zürich \u{1}"
+    let result = try store.run(
+      ["enroll", "alice", "--allow-unknown-user", "--secret-file", "-", "--no-confirm", "--json", "--issuer", issuer],
+      input: knownSecret + "\n")
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(try jsonObject(result.stdout)["issuer"] as? String == issuer)
+    #expect(result.stdout.contains(#""issuer" : "Q\"uote \\back\ttab/slash Zürich \u0001""#))
+    #expect(result.stdout.contains(#""confirmed" : false"#))
+  }
+
   @Test("a generated secret is 160 bits and its codes verify")
   func generatedSecret() throws {
     let store = try TemporaryStore()
-    let result = try store.run(["enroll", "carol", "--no-confirm", "--json"])
+    let result = try store.run(["enroll", "carol", "--allow-unknown-user", "--no-confirm", "--json"])
     #expect(result.status == 0, "\(result.stderr)")
     let uri = try jsonObject(result.stdout)["uri"] as? String ?? ""
     let secret = uri.components(separatedBy: "secret=").last?.components(separatedBy: "&").first ?? ""
@@ -142,7 +160,10 @@ struct EnrollTests {
     try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/zbarimg"))
     let store = try TemporaryStore()
     let result = try store.run(
-      ["enroll", "alice", "--secret-file", "-", "--no-confirm", "--qr", "utf8", "--issuer", "Lockstep Test"],
+      [
+        "enroll", "alice", "--allow-unknown-user", "--secret-file", "-", "--no-confirm", "--qr", "utf8", "--issuer",
+        "Lockstep Test",
+      ],
       input: knownSecret + "\n")
     #expect(result.status == 0, "\(result.stderr)")
     let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -165,6 +186,41 @@ struct EnrollTests {
           .map { inverted[$0] ?? $0 })
     }
     #expect(try decodeQR(plain) == lines[uriIndex])
+  }
+
+  @Test("a name that is not an account on this host is refused unless --allow-unknown-user is given")
+  func unknownUser() throws {
+    let store = try TemporaryStore()
+    let before = try store.snapshot()
+    let name = "nosuchuser\(getpid())"
+    let refused = try store.run(["enroll", name, "--no-confirm"])
+    #expect(refused.status == 2)
+    #expect(refused.errorLines.count == 1)
+    #expect(refused.errorLines.first?.hasPrefix("lockstep: \(name) is not a user on this host") == true)
+    #expect(refused.stderr.contains("--allow-unknown-user"))
+    #expect(try store.snapshot() == before)
+    let imported = try store.run(["import", "google-authenticator", name, "/dev/null"])
+    #expect(imported.status == 2)
+    #expect(imported.errorLines.first?.hasPrefix("lockstep: \(name) is not a user on this host") == true)
+
+    // An account the system knows needs no flag; an unknown one is enrolled with it.
+    #expect(try store.run(["enroll", "nobody", "--no-confirm", "--json"]).status == 0)
+    #expect(try store.run(["enroll", name, "--no-confirm", "--allow-unknown-user", "--json"]).status == 0)
+    #expect(try store.run(["status", name]).status == 0)
+    #expect(try CLI.run(["help", "enroll"]).stdout.contains("--allow-unknown-user"))
+  }
+
+  @Test("after a confirmed enrollment, the user is told to wait for the next code")
+  func confirmedEnrollmentSaysToWait() throws {
+    let store = try TemporaryStore()
+    let result = try store.run(
+      ["enroll", "alice", "--allow-unknown-user", "--secret-file", "-", "--qr", "none"],
+      input: "\(knownSecret)\n\(try totp(knownSecret))\n")
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.contains("wait for the app's next code"))
+    let unconfirmed = try store.run(["enroll", "bob", "--allow-unknown-user", "--no-confirm", "--qr", "none"])
+    #expect(unconfirmed.status == 0)
+    #expect(!unconfirmed.stdout.contains("next code"))
   }
 }
 

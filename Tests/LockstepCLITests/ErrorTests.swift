@@ -30,7 +30,9 @@ struct ErrorTests {
 
   @Test(
     "a store writable by others is refused with status 4",
-    arguments: [["list"], ["status", "alice"], ["unlock", "alice"], ["enroll", "bob", "--no-confirm"]])
+    arguments: [
+      ["list"], ["status", "alice"], ["unlock", "alice"], ["enroll", "bob", "--allow-unknown-user", "--no-confirm"],
+    ])
   func unsafeStore(command: [String]) throws {
     let store = try TemporaryStore()
     try store.enroll("alice", secret: knownSecret)
@@ -58,7 +60,7 @@ struct ErrorTests {
     "an unparseable record is refused with status 4 and left alone",
     arguments: [
       ["status", "alice"], ["unlock", "alice"], ["verify", "alice"], ["backup-codes", "alice"], ["revoke", "alice"],
-      ["enroll", "alice", "--no-confirm"], ["list"],
+      ["enroll", "alice", "--allow-unknown-user", "--no-confirm"], ["list"],
     ])
   func unparseableRecord(command: [String]) throws {
     let store = try TemporaryStore()
@@ -76,14 +78,16 @@ struct ErrorTests {
     try store.writeRecord("alice", "garbage\n")
     #expect(try store.run(["revoke", "alice", "--force"]).status == 0)
     try store.writeRecord("alice", "garbage\n")
-    #expect(try store.run(["enroll", "alice", "--no-confirm", "--force", "--json"]).status == 0)
+    #expect(
+      try store.run(["enroll", "alice", "--allow-unknown-user", "--no-confirm", "--force", "--json"]).status == 0)
     #expect(try store.run(["status", "alice"]).status == 0)
   }
 
   @Test(
     "usage errors exit with status 2",
     arguments: [
-      ["frobnicate"], ["enroll"], ["enroll", "alice", "--digits", "9"], ["enroll", "alice", "--algorithm", "md5"],
+      ["frobnicate"], ["enroll"], ["enroll", "alice", "--allow-unknown-user", "--digits", "9"],
+      ["enroll", "alice", "--algorithm", "md5"],
       ["enroll", "../etc", "--no-confirm"], ["verify", "alice", "--window", "11"], ["export", "alice"],
     ])
   func usage(command: [String]) throws {
@@ -93,6 +97,35 @@ struct ErrorTests {
     #expect(result.status == 2)
     #expect(result.errorLines.first?.hasPrefix("lockstep: ") == true)
     #expect(try store.snapshot() == before)
+  }
+
+  @Test(
+    "a mistyped command is named, with the command it is closest to",
+    arguments: [
+      (["staus", "alice"], "lockstep: unknown command 'staus'; did you mean 'status'?"),
+      (["enrol", "alice"], "lockstep: unknown command 'enrol'; did you mean 'enroll'?"),
+      (["lsit"], "lockstep: unknown command 'lsit'; did you mean 'list'?"),
+      (["frobnicate"], "lockstep: unknown command 'frobnicate'."),
+    ])
+  func mistypedCommand(arguments: [String], expected: String) throws {
+    let store = try TemporaryStore()
+    let result = try store.run(arguments)
+    #expect(result.status == 2)
+    #expect(result.errorLines == [expected, "Run 'lockstep help' for the list of commands."])
+  }
+
+  @Test(
+    "a usage error names the help of the command it is in",
+    arguments: [
+      (["status"], "status"), (["verify", "alice", "--window", "11"], "verify"),
+      (["import", "pam-oath"], "import pam-oath"), (["list", "extra"], "list"),
+    ])
+  func usageNamesTheCommandsHelp(arguments: [String], command: String) throws {
+    let result = try CLI.run(arguments)
+    #expect(result.status == 2)
+    #expect(result.errorLines.count == 2)
+    #expect(result.errorLines.first?.hasPrefix("lockstep: ") == true)
+    #expect(result.errorLines.last == "Run 'lockstep help \(command)' for usage.")
   }
 
   @Test("without root, one sentence and status 5")

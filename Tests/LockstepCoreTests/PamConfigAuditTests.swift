@@ -96,7 +96,7 @@ struct PamConfigAuditTests {
       text: "auth \\\n  sufficient \\\n  pam_lockstep.so \\\n  nullok\nauth required pam_unix.so\n",
       expected: [
         Expected("pam.sufficient", .error, 1), Expected("pam.nullok-sufficient", .error, 1),
-        Expected("pam.nullok", .info, 1),
+        Expected("pam.nullok", .warning, 1),
       ]),
     Case(
       name: "a comment ends the line, continuation or not",
@@ -125,7 +125,16 @@ struct PamConfigAuditTests {
     Case(
       name: "su's pam_rootok before lockstep only lets root through",
       text: "auth sufficient pam_rootok.so\n@include common-auth\nauth required pam_lockstep.so nullok\n",
-      expected: [Expected("pam.nullok", .info, 3)]),
+      expected: [Expected("pam.nullok", .warning, 3)]),
+    Case(
+      name: "nullok after a password module lets an unenrolled user in on the password alone",
+      text: "auth required pam_unix.so\nauth required pam_lockstep.so nullok\n",
+      expected: [Expected("pam.nullok", .warning, 2)]),
+    Case(
+      name: "nullok with only pam_rootok and pam_deny beside it lets no one in without a code",
+      text: "auth sufficient pam_rootok.so\nauth required pam_lockstep.so nullok\nauth requisite pam_deny.so\n"
+        + "@include common-account\n",
+      expected: [Expected("pam.nullok", .info, 2)]),
     Case(
       name: "success=done before lockstep",
       text: "auth [success=done default=ignore] pam_sss.so\nauth required pam_lockstep.so\n",

@@ -12,6 +12,111 @@ struct SshdConfigAuditTests {
     var testDescription: String { name }
   }
 
+  /// Debian 12's sshd_config, without its comments but for two, and the lines that do not matter here.
+  static let debian = """
+    Include /etc/ssh/sshd_config.d/*.conf
+    #PasswordAuthentication yes
+    #PermitEmptyPasswords no
+    KbdInteractiveAuthentication no
+    UsePAM yes
+    X11Forwarding yes
+    PrintMotd no
+    AcceptEnv LANG LC_*
+    Subsystem\tsftp\t/usr/lib/openssh/sftp-server
+    """
+
+  /// pam.d-examples/sshd_config-key-then-code without its comments, which the README puts in
+  /// /etc/ssh/sshd_config.d/lockstep.conf.
+  static let keyThenCode = """
+    UsePAM yes
+    PubkeyAuthentication yes
+    KbdInteractiveAuthentication yes
+    PasswordAuthentication no
+    AuthenticationMethods publickey,keyboard-interactive
+    """
+
+  /// An `Include` reader over `files` (path → text; `nil` for one that cannot be read) that
+  /// expands a trailing `*.conf` in sorted order, and records the patterns it was asked for.
+  final class Files: @unchecked Sendable {
+    let files: [String: String?]
+    var asked: [String] = []
+    init(_ files: [String: String?]) { self.files = files }
+
+    func read(_ pattern: String) -> [(path: String, text: String?)] {
+      asked.append(pattern)
+      let matches =
+        pattern.hasSuffix("/*.conf")
+        ? files.keys.filter { $0.hasPrefix(String(pattern.dropLast(6))) && $0.hasSuffix(".conf") }.sorted()
+        : files.keys.filter { $0 == pattern }
+      return matches.map { ($0, files[$0] ?? nil) }
+    }
+  }
+
+  @Test("the README's layout: the lines in sshd_config.d/lockstep.conf win over Debian's file")
+  func readmeLayout() {
+    let files = Files(["/etc/ssh/sshd_config.d/lockstep.conf": Self.keyThenCode])
+    #expect(SshdConfigAudit.audit(text: Self.debian, include: files.read).isEmpty)
+    #expect(files.asked == ["/etc/ssh/sshd_config.d/*.conf"])
+    // Control: the same lines at the end of sshd_config lose to Debian's earlier "no".
+    let appended = SshdConfigAudit.audit(text: Self.debian + "\n" + Self.keyThenCode, include: Files([:]).read)
+    #expect(appended.map(\.rule) == ["sshd.kbdinteractive"])
+    #expect(appended.first?.line == 4 && appended.first?.file == "")
+  }
+
+  @Test("included files are read in place and in order, and findings name the file and line they are in")
+  func includeOrder() {
+    let files = Files([
+      "/etc/ssh/sshd_config.d/10-a.conf": "# a\nPasswordAuthentication yes\n",
+      "/etc/ssh/sshd_config.d/20-b.conf":
+        "PasswordAuthentication no\nMatch User x\n  AuthenticationMethods publickey\n",
+    ])
+    let text = "UsePAM yes\nInclude /etc/ssh/sshd_config.d/*.conf\nAuthenticationMethods keyboard-interactive\n"
+    let findings = SshdConfigAudit.audit(text: text, include: files.read)
+    let got = findings.map { "\($0.rule) \($0.file):\($0.line)" }
+    #expect(
+      got.sorted() == [
+        "sshd.match /etc/ssh/sshd_config.d/20-b.conf:3", "sshd.password /etc/ssh/sshd_config.d/10-a.conf:2",
+      ])
+    // A setting in the including file before the Include line wins over the included one.
+    let first = SshdConfigAudit.parse("PasswordAuthentication no\n" + text, include: files.read)
+    #expect(first.word("passwordauthentication")?.value == "no")
+    #expect(first.origin(of: first.word("authenticationmethods")?.line ?? 0) == ("", 4))
+  }
+
+  @Test("an Include that cannot be read is noted; one that includes itself stops at sshd's depth")
+  func includeProblems() {
+    let unreadable = SshdConfigAudit.audit(text: "Include /x.conf\n" + Self.good, include: Files(["/x.conf": nil]).read)
+    #expect(unreadable.map { "\($0.rule) \($0.line)" } == ["sshd.include 1"])
+    let files = Files(["/loop.conf": "Include /loop.conf\n"])
+    let looping = SshdConfigAudit.audit(text: "Include /loop.conf\n" + Self.good, include: files.read)
+    #expect(files.asked.count == SshdConfigAudit.maximumIncludeDepth)
+    #expect(looping.map(\.rule) == ["sshd.include"])
+    #expect(looping.first?.file == "/loop.conf")
+    // Files that each include all of them would be read 4^16 times without a budget.
+    let names = (1...4).map { "/d/\($0).conf" }
+    let crossed = Files(Dictionary(uniqueKeysWithValues: names.map { ($0, "Include /d/*.conf\n" as String?) }))
+    let budget = SshdConfigAudit.parse("Include /d/*.conf\n" + Self.good, include: crossed.read)
+    #expect(crossed.asked.count <= SshdConfigAudit.maximumIncludedFiles + 1)
+    #expect(!budget.includes.isEmpty)
+    #expect(budget.word("usepam")?.value == "yes")
+  }
+
+  @Test("sshd's effective configuration decides, placed where the files set each value")
+  func effective() {
+    let effective = """
+      usepam yes
+      kbdinteractiveauthentication yes
+      passwordauthentication no
+      authenticationmethods publickey,keyboard-interactive
+      pubkeyauthentication yes
+      """
+    #expect(SshdConfigAudit.audit(text: Self.debian, effective: effective).isEmpty)
+    let defaults = effective.replacingOccurrences(of: "publickey,keyboard-interactive", with: "any")
+      .replacingOccurrences(of: "kbdinteractiveauthentication yes", with: "kbdinteractiveauthentication no")
+    let findings = SshdConfigAudit.audit(text: Self.debian, effective: defaults)
+    #expect(findings.map { "\($0.rule) \($0.line)" } == ["sshd.kbdinteractive 4", "sshd.authmethods-missing 0"])
+  }
+
   static let good = """
     UsePAM yes
     KbdInteractiveAuthentication yes
@@ -93,18 +198,7 @@ struct SshdConfigAuditTests {
       name: "comments and blank lines are skipped",
       text: "# UsePAM no\n\n   # KbdInteractiveAuthentication no\n" + good, expected: []),
     Case(
-      name: "Debian 12's shipped sshd_config",
-      text: """
-        Include /etc/ssh/sshd_config.d/*.conf
-        #PasswordAuthentication yes
-        #PermitEmptyPasswords no
-        KbdInteractiveAuthentication no
-        UsePAM yes
-        X11Forwarding yes
-        PrintMotd no
-        AcceptEnv LANG LC_*
-        Subsystem\tsftp\t/usr/lib/openssh/sftp-server
-        """,
+      name: "Debian 12's shipped sshd_config", text: debian,
       expected: ["sshd.include info 1", "sshd.kbdinteractive error 4", "sshd.authmethods-missing warning 0"]),
   ]
 

@@ -162,7 +162,10 @@ import Testing
       check: { outcome, sandbox, staged in
         #expect(outcome.record == nil)
         let enrolled = try sandbox.lockstep(
-          ["enroll", "alice", "--no-confirm", "--secret-file", try sandbox.secretFile(Sandbox.secret)])
+          [
+            "enroll", "alice", "--allow-unknown-user", "--no-confirm", "--secret-file",
+            try sandbox.secretFile(Sandbox.secret),
+          ])
         #expect(enrolled.status == 0, "\(enrolled.error)")
         let fresh = try #require(try sandbox.record("alice"))
         #expect(fresh.lastStep == nil && fresh.failures == 0 && fresh.lockedUntil == 0)
@@ -181,7 +184,12 @@ import Testing
     // is wrong for the new secret, one failure. Torn: the old secret surviving, or the new
     // secret with the old enrollment's watermark.
     let orders = try race(
-      command: { ["enroll", "alice", "--force", "--no-confirm", "--secret-file", try $0.secretFile(Self.newSecret)] },
+      command: {
+        [
+          "enroll", "alice", "--allow-unknown-user", "--force", "--no-confirm", "--secret-file",
+          try $0.secretFile(Self.newSecret),
+        ]
+      },
       answer: { _ in try oathtool(secret: Sandbox.secret, at: Self.now) },
       prepare: { try $0.enroll("alice") },
       check: { outcome, _, staged in

@@ -9,7 +9,7 @@ import Testing
   @Test func loginSucceedsRightAfterEnroll() throws {
     let sandbox = try Sandbox()
     let enroll = try runShell(
-      "printf '%s\\n' \(Sandbox.secret) | \(Self.cli) enroll alice --store \(sandbox.store) --secret-file - --no-confirm --qr none"
+      "printf '%s\\n' \(Sandbox.secret) | \(Self.cli) enroll alice --store \(sandbox.store) --allow-unknown-user --secret-file - --no-confirm --qr none"
     )
     #expect(enroll.status == 0, "\(enroll.error)")
     let code = try oathtool(secret: Sandbox.secret)
@@ -35,7 +35,7 @@ import Testing
     let secret = try #require(lines.first)
     let scratch = try #require(lines.last { $0.count == 8 && $0.allSatisfy(\.isNumber) && !$0.hasPrefix("0") })
     let imported = try runCommand(
-      Self.cli, ["import", "google-authenticator", "alice", file, "--store", sandbox.store])
+      Self.cli, ["import", "google-authenticator", "alice", file, "--allow-unknown-user", "--store", sandbox.store])
     #expect(imported.status == 0, "\(imported.error)")
     #expect(try sandbox.login(LoginRequest(answers: [try oathtool(secret: secret)])).result == "PAM_SUCCESS")
     // A scratch code from the old file now works once, as a backup code.
@@ -46,7 +46,7 @@ import Testing
   /// Enrolls alice with `Sandbox.secret` through the CLI, with `extra` arguments.
   private func enrollWithTheCLI(_ sandbox: Sandbox, _ extra: String = "") throws -> CommandResult {
     try runShell(
-      "printf '%s\\n' \(Sandbox.secret) | \(Self.cli) enroll alice --store \(sandbox.store) --secret-file - "
+      "printf '%s\\n' \(Sandbox.secret) | \(Self.cli) enroll alice --store \(sandbox.store) --allow-unknown-user --secret-file - "
         + "--no-confirm --qr none \(extra)")
   }
 
@@ -64,7 +64,8 @@ import Testing
     try "\(Sandbox.secret)\n\" TOTP_AUTH\n".write(toFile: file, atomically: true, encoding: .utf8)
     chmod(file, 0o600)
     let imported = try runCommand(
-      Self.cli, ["import", "google-authenticator", "alice", file, "--force", "--store", sandbox.store])
+      Self.cli,
+      ["import", "google-authenticator", "alice", file, "--force", "--allow-unknown-user", "--store", sandbox.store])
     #expect(imported.status == 0, "\(imported.error)")
     #expect(try sandbox.login(LoginRequest(answers: [code])).result == "PAM_AUTH_ERR")
   }
@@ -79,7 +80,7 @@ import Testing
       let code = try oathtool(secret: Sandbox.secret, at: step * 30)
       let enroll = try runShell(
         "printf '%s\\n%s\\n' \(Sandbox.secret) \(code) | \(Self.cli) enroll alice --store \(sandbox.store) "
-          + "--secret-file - --qr none")
+          + "--allow-unknown-user --secret-file - --qr none")
       try #require(enroll.status == 0, "\(enroll.error)")
       let login = try sandbox.login(LoginRequest(answers: [code]))
       guard Int64(Date().timeIntervalSince1970) / 30 == step else { continue }
@@ -96,7 +97,7 @@ import Testing
     // never looks up.
     let sandbox = try Sandbox()
     let enroll = try runShell(
-      "printf '%s\\n' \(Sandbox.secret) | \(Self.cli) enroll \"$(printf 'caf\\351')\" --store \(sandbox.store) "
+      "printf '%s\\n' \(Sandbox.secret) | \(Self.cli) enroll \"$(printf 'caf\\351')\" --store \(sandbox.store) --allow-unknown-user "
         + "--secret-file - --no-confirm --qr none")
     #expect(enroll.status == 2, "\(enroll.output) \(enroll.error)")
     #expect(enroll.error.contains("UTF-8"), "\(enroll.error)")

@@ -103,12 +103,29 @@ import Testing
     #expect(login.result == "PAM_AUTHINFO_UNAVAIL")
   }
 
+  /// The store's files are root:root; a record with another group is one the store did not
+  /// leave as it wrote it.
+  @Test func recordWhoseGroupIsNotRootsIsRefused() throws {
+    let (login, sandbox) = try loginAfter { try setOwner($0.store + "/alice", uid: 0, gid: 65534) }
+    #expect(login.result == "PAM_AUTHINFO_UNAVAIL")
+    #expect(sandbox.logLines().contains { $0.contains("its group is not root's (gid 65534)") })
+  }
+
+  /// A state file created through sudo by an earlier version took the user's group; the next
+  /// login gives it back to root's group, and is not refused for it.
+  @Test func stateFileWhoseGroupIsNotRootsIsGivenBackToRoot() throws {
+    let (login, sandbox) = try loginAfter { try setOwner($0.store + "/.alice.state", uid: 0, gid: 65534) }
+    #expect(login.result == "PAM_SUCCESS")
+    var st = stat()
+    #expect(stat(sandbox.store + "/.alice.state", &st) == 0)
+    #expect(st.st_uid == 0 && st.st_gid == 0)
+  }
 }
 
 func setMode(_ path: String, _ mode: Int) throws {
   guard chmod(path, mode_t(mode)) == 0 else { throw TestFailure("chmod \(path) failed") }
 }
 
-func setOwner(_ path: String, uid: uid_t) throws {
-  guard chown(path, uid, 0) == 0 else { throw TestFailure("chown \(path) failed") }
+func setOwner(_ path: String, uid: uid_t, gid: gid_t = 0) throws {
+  guard chown(path, uid, gid) == 0 else { throw TestFailure("chown \(path) failed") }
 }

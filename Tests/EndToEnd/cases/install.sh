@@ -30,7 +30,19 @@ install_and_uninstall() {
   check "store directory" mode_is "$destdir/var/lib/lockstep" 700
   check "pam_lockstep(8)" mode_is "$destdir/usr/local/share/man/man8/pam_lockstep.8" 644
   check "lockstep(8)" mode_is "$destdir/usr/local/share/man/man8/lockstep.8" 644
-  check "exactly those files should be installed" [ "$(wc -w <<<"$installed")" = 4 ]
+  local docdir=$destdir/usr/local/share/doc/lockstep example examples=0
+  check "README" mode_is "$docdir/README.md" 644
+  check "SECURITY.md" mode_is "$docdir/SECURITY.md" 644
+  for example in "$EXAMPLES"/*; do
+    check "pam.d-examples/$(basename "$example")" cmp -s "$example" "$docdir/pam.d-examples/$(basename "$example")"
+    examples=$((examples + 1))
+  done
+  check "bash completion" mode_is "$destdir/usr/local/share/bash-completion/completions/lockstep" 644
+  check "exactly those files should be installed" [ "$(wc -w <<<"$installed")" = $((7 + examples)) ]
+  check "the man pages should name the installed examples" \
+    grep -qF '/usr/local/share/doc/lockstep/pam.d\-examples/' "$destdir/usr/local/share/man/man8/pam_lockstep.8"
+  check "lockstep <TAB> should offer the commands once the completion is loaded" \
+    completes "$destdir/usr/local/share/bash-completion/completions/lockstep" "sta" "status"
   check "the installed CLI should run" quietly "$destdir/usr/local/sbin/lockstep" --version
   check "the installed module should be stripped" no_symbol_table "$destdir$moduledir/pam_lockstep.so"
   check "the installed module should export the PAM entry points only" exports_pam_entry_points_only \
@@ -52,10 +64,58 @@ install_with_prefix() {
   }
   check "CLI under the prefix" mode_is "$destdir/opt/lockstep/sbin/lockstep" 755
   check "lockstep(8) under the prefix" mode_is "$destdir/opt/lockstep/share/man/man8/lockstep.8" 644
+  check "the README under the prefix" mode_is "$destdir/opt/lockstep/share/doc/lockstep/README.md" 644
+  check "lockstep(8) should name the examples under the prefix" \
+    grep -qF '/opt/lockstep/share/doc/lockstep/pam.d' "$destdir/opt/lockstep/share/man/man8/lockstep.8"
   make -s -C "$REPO" uninstall DESTDIR="$destdir" PREFIX=/opt/lockstep >/dev/null 2>&1
   check "make uninstall PREFIX=... should remove them" [ ! -e "$destdir/opt/lockstep/sbin/lockstep" ]
 }
 register any install_with_prefix "make install PREFIX=/opt/lockstep puts the CLI and man pages under the prefix"
+
+# make uninstall must not break a live PAM stack: it refuses while a PAM file loads the module,
+# names the files, and goes on only with FORCE=1.
+uninstall_refuses_while_pam_loads_the_module() {
+  local destdir=$SCRATCH/destdir-in-use moduledir output status=0
+  make -s -C "$REPO" install DESTDIR="$destdir" >"$SCRATCH/make.log" 2>&1 || {
+    fail "make install failed: $(tr '\n' '|' <"$SCRATCH/make.log")"
+    return 1
+  }
+  moduledir=$(cd "$destdir" && dirname "$(find . -name pam_lockstep.so)" | cut -c 2-)
+  mkdir -p "$destdir/etc/pam.d"
+  cp "$EXAMPLES/sudo-code-only" "$destdir/etc/pam.d/sudo"
+  printf 'auth [success=1 default=ignore] /lib/security/pam_lockstep.so nullok\n' >"$destdir/etc/pam.d/other"
+  printf '# auth required pam_lockstep.so, once enrolled\n@include common-auth\n' >"$destdir/etc/pam.d/login"
+  output=$(make -s -C "$REPO" uninstall DESTDIR="$destdir" 2>&1) || status=$?
+  note "make uninstall: $output"
+  check "make uninstall should fail while a PAM file loads the module" [ "$status" -ne 0 ]
+  check "it should name the sudo file, which loads it" grep -qF "$destdir/etc/pam.d/sudo" <<<"$output"
+  check "it should name the other file, which loads it by its full path" grep -qF "$destdir/etc/pam.d/other" <<<"$output"
+  check_not "it should not name a file that mentions the module in a comment only" \
+    grep -qF "pam.d/login" <<<"$output"
+  check "it should say how to override" grep -qF "make uninstall FORCE=1" <<<"$output"
+  check "the module should still be installed" [ -f "$destdir$moduledir/pam_lockstep.so" ]
+  check "the CLI should still be installed" [ -f "$destdir/usr/local/sbin/lockstep" ]
+  make -s -C "$REPO" uninstall DESTDIR="$destdir" FORCE=1 >"$SCRATCH/make.log" 2>&1 ||
+    fail "make uninstall FORCE=1 failed"
+  check "make uninstall FORCE=1 should remove the module" [ ! -e "$destdir$moduledir/pam_lockstep.so" ]
+  rm -f "$destdir/etc/pam.d/sudo" "$destdir/etc/pam.d/other"
+}
+register any uninstall_refuses_while_pam_loads_the_module "make uninstall refuses while a PAM file loads the module, naming it; FORCE=1 overrides"
+
+# completes SCRIPT WORD EXPECTED: with the completion SCRIPT loaded, `lockstep WORD<TAB>` offers
+# EXPECTED (and the installed CLI, on the PATH, is what the script asks).
+completes() {
+  local offered
+  offered=$(PATH="$(dirname "$1")/../../../sbin:$PATH" bash -c '
+    source "$1"
+    COMP_WORDS=(lockstep "$2") COMP_CWORD=1 COMP_LINE="lockstep $2" COMP_POINT=${#COMP_LINE}
+    _lockstep lockstep "$2" lockstep
+    printf "%s\n" "${COMPREPLY[@]}"' _ "$1" "$2" 2>&1)
+  grep -qx "$3" <<<"$offered" || {
+    note "completions offered for '$2': $(tr '\n' ' ' <<<"$offered")"
+    return 1
+  }
+}
 
 no_symbol_table() {
   ! readelf -S "$1" | grep -q '\.symtab'
