@@ -19,6 +19,7 @@ MODULE      := $(BUILD)/pam_lockstep.so
 CLI         := $(BUILD)/lockstep
 DRIVER      := $(BUILD)/pam-driver
 BENCH_DRIVER := $(BUILD)/bench-driver
+POWERCUT_FS := $(BUILD)/powercut-fs
 MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMDIR      ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,/lib/security)
 STOREDIR    ?= /var/lib/lockstep
@@ -30,7 +31,7 @@ MANPAGES    := pam_lockstep.8 lockstep.8
 # Debian packages the build and the tests need.
 BUILD_PACKAGES := libpam0g-dev libssl-dev libqrencode-dev pkg-config
 TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-google-authenticator strace \
-                  openssh-server openssh-client sudo expect jq groff-base
+                  openssh-server openssh-client sudo expect jq groff-base libfuse3-dev fuse3
 DEMO_PACKAGES  := pamtester oathtool
 BENCH_PACKAGES := libpam-google-authenticator libpam-oath pamtester oathtool libfaketime gnuplot-nox eatmydata \
                   python3 binutils
@@ -66,6 +67,11 @@ $(DRIVER): Tests/PamModuleTests/Driver/pam_driver.c | deps
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lpam -rdynamic
 
+# The FUSE file system that the power-loss tests cut the power of (see its README.md).
+$(POWERCUT_FS): Tests/PamModuleTests/PowerCut/powercut_fs.c | test-deps
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -Wall -Wextra $$(pkg-config --cflags fuse3) -o $@ $< $$(pkg-config --libs fuse3)
+
 $(BENCH_DRIVER): bench/bench_driver.c | deps
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lpam -lcrypto -rdynamic
@@ -73,7 +79,7 @@ $(BENCH_DRIVER): bench/bench_driver.c | deps
 # After the Swift tests and the end-to-end suite: a smoke run of the benchmark driver, the
 # module's tests again with the module and driver under AddressSanitizer, and a short run of
 # every fuzz target over its corpus.
-test: test-deps all
+test: test-deps all $(POWERCUT_FS)
 	$(SWIFT) test
 	Tests/EndToEnd/run
 	scripts/bench --smoke

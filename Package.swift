@@ -66,7 +66,7 @@ let package = Package(
     .testTarget(
       name: "PamModuleTests",
       dependencies: ["LockstepCore", "LockstepPlatform"],
-      exclude: ["Driver"]
+      exclude: ["Driver", "PowerCut"]
     ),
     .testTarget(
       name: "LockstepCLITests",
