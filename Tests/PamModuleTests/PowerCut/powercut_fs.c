@@ -13,6 +13,10 @@
  *
  * The control FIFO takes one command a line:
  *
+ *   arm N             counts the operations that change something from now on, and pauses
+ *                     before the Nth (0: only counts), saying "paused OPERATION PID" on the reply
+ *                     FIFO; no other request is served until a cut, which fails it, or until
+ *                     30 seconds have passed ("unpaused"). So a cut can be aimed at any step.
  *   cut MODE SEED     MODE is drop, prefix or blocks (see README.md); SEED picks the random
  *                     choices. The durable state, with whatever MODE lets through, is written
  *                     to BACKING, and from then on every operation fails with EIO, as on a
@@ -87,6 +91,10 @@ static size_t dirop_count, dirop_capacity;
 static uint64_t next_number = 2;
 static int dead; /* after a cut: every operation fails with EIO */
 static pthread_mutex_t big_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cut_done; /* on the monotonic clock: see main */
+static size_t changes;     /* operations that change something, since the last arm */
+static size_t pause_at;    /* pause before this change, if not 0 */
+#define PAUSE_SECONDS 30 /* a pause that no cut ends goes on after this long */
 static const char *backing;
 static size_t block_size = 512;
 static int reply_fd = -1;
@@ -392,8 +400,37 @@ static void cut(const char *mode, uint64_t seed) {
   }
   dead = 1;
   int failed = write_backing(durable, durable_count, 1);
-  reply("cut %s files=%zu bytes=%zu kept-bytes=%zu dirops=%zu kept-dirops=%zu%s\n", mode, pending_files,
-        pending_bytes, kept_bytes, pending_dirops, kept_dirops, failed ? " backing-failed" : "");
+  reply("cut %s changes=%zu files=%zu bytes=%zu kept-bytes=%zu dirops=%zu kept-dirops=%zu%s\n", mode, changes,
+        pending_files, pending_bytes, kept_bytes, pending_dirops, kept_dirops, failed ? " backing-failed" : "");
+}
+
+/* The process that thread `tid` belongs to (its thread group), from /proc. */
+static pid_t process_of(pid_t tid) {
+  char path[64], line[128];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+  FILE *status = fopen(path, "re");
+  pid_t process = tid;
+  while (status != NULL && fgets(line, sizeof line, status) != NULL) {
+    if (sscanf(line, "Tgid: %d", &process) == 1) break;
+  }
+  if (status != NULL) fclose(status);
+  return process;
+}
+
+/* Counts an operation that changes something; before the armed one, says "paused" and waits
+   (with the lock released) for the cut, which fails it. Returns 0 to go on, or -EIO. */
+static int change(const char *operation) {
+  if (++changes != pause_at) return 0;
+  reply("paused %s %d\n", operation, (int)process_of(fuse_get_context()->pid));
+  struct timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  deadline.tv_sec += PAUSE_SECONDS;
+  while (!dead) {
+    if (pthread_cond_timedwait(&cut_done, &big_lock, &deadline) == ETIMEDOUT) break;
+  }
+  if (dead) return -EIO;
+  reply("unpaused\n");
+  return 0;
 }
 
 /* ---- the control FIFO ------------------------------------------------------------------- */
@@ -404,10 +441,18 @@ static void *control_loop(void *path) {
   while (control != NULL && fgets(line, sizeof line, control) != NULL) {
     char mode[32];
     unsigned long long seed;
+    unsigned long count;
     if (sscanf(line, "cut %31s %llu", mode, &seed) == 2) {
       pthread_mutex_lock(&big_lock);
       cut(mode, seed);
+      pthread_cond_broadcast(&cut_done);
       pthread_mutex_unlock(&big_lock);
+    } else if (sscanf(line, "arm %lu", &count) == 1) {
+      pthread_mutex_lock(&big_lock);
+      changes = 0;
+      pause_at = count;
+      pthread_mutex_unlock(&big_lock);
+      reply("armed %lu\n", count);
     } else {
       reply("error unknown command\n");
     }
@@ -425,6 +470,13 @@ static void *control_loop(void *path) {
     pthread_mutex_unlock(&big_lock);                                                                \
     return -EIO;                                                                                    \
   }
+/* ENTER for an operation that changes something: it counts, and may be where the cut comes. */
+#define ENTER_CHANGE(operation)                                                                     \
+  ENTER();                                                                                          \
+  do {                                                                                              \
+    int paused_ = change(operation);                                                                \
+    if (paused_) LEAVE(paused_);                                                                    \
+  } while (0)
 #define LEAVE(value)                                                                                \
   do {                                                                                              \
     int result_ = (value);                                                                          \
@@ -508,7 +560,7 @@ static int fs_open(const char *path, struct fuse_file_info *fi) {
 }
 
 static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi) {
-  ENTER();
+  ENTER_CHANGE("create");
   const char *name = leaf(path);
   if (name == NULL) LEAVE(-EPERM);
   if (strlen(name) > NAME_MAX) LEAVE(-ENAMETOOLONG);
@@ -538,7 +590,7 @@ static int fs_read(const char *path, char *buf, size_t size, off_t offset, struc
 }
 
 static int fs_write(const char *path, const char *buf, size_t size, off_t offset, struct fuse_file_info *fi) {
-  ENTER();
+  ENTER_CHANGE("write");
   struct inode *inode = inode_of(path, fi);
   if (inode == NULL) LEAVE(-ENOENT);
   if (offset < 0) LEAVE(-EINVAL);
@@ -556,7 +608,7 @@ static int change_size(struct inode *inode, size_t size) {
 }
 
 static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi) {
-  ENTER();
+  ENTER_CHANGE("truncate");
   struct inode *inode = inode_of(path, fi);
   if (inode == NULL) LEAVE(-ENOENT);
   if (size < 0) LEAVE(-EINVAL);
@@ -564,7 +616,7 @@ static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi) 
 }
 
 static int fs_fallocate(const char *path, int mode, off_t offset, off_t length, struct fuse_file_info *fi) {
-  ENTER();
+  ENTER_CHANGE("fallocate");
   struct inode *inode = inode_of(path, fi);
   if (inode == NULL) LEAVE(-ENOENT);
   if (mode != 0) LEAVE(-EOPNOTSUPP);
@@ -575,7 +627,7 @@ static int fs_fallocate(const char *path, int mode, off_t offset, off_t length, 
 
 static int fs_fsync(const char *path, int datasync, struct fuse_file_info *fi) {
   (void)datasync;
-  ENTER();
+  ENTER_CHANGE("fsync");
   struct inode *inode = inode_of(path, fi);
   if (inode == NULL) LEAVE(-ENOENT);
   sync_file(inode);
@@ -584,13 +636,13 @@ static int fs_fsync(const char *path, int datasync, struct fuse_file_info *fi) {
 
 static int fs_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi) {
   (void)path, (void)datasync, (void)fi;
-  ENTER();
+  ENTER_CHANGE("fsyncdir");
   sync_directory();
   LEAVE(0);
 }
 
 static int fs_rename(const char *from, const char *to, unsigned int flags) {
-  ENTER();
+  ENTER_CHANGE("rename");
   const char *old_name = leaf(from), *new_name = leaf(to);
   if (old_name == NULL || new_name == NULL) LEAVE(-EPERM);
   if (flags & ~RENAME_NOREPLACE) LEAVE(-EINVAL);
@@ -607,7 +659,7 @@ static int fs_rename(const char *from, const char *to, unsigned int flags) {
 }
 
 static int fs_unlink(const char *path) {
-  ENTER();
+  ENTER_CHANGE("unlink");
   const char *name = leaf(path);
   struct inode *inode = lookup(path);
   if (name == NULL || inode == NULL) LEAVE(-ENOENT);
@@ -617,7 +669,7 @@ static int fs_unlink(const char *path) {
 }
 
 static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi) {
-  ENTER();
+  ENTER_CHANGE("chmod");
   struct inode *inode = inode_of(path, fi);
   if (inode == NULL) LEAVE(-ENOENT);
   inode->mode = S_IFREG | (mode & 07777);
@@ -625,7 +677,7 @@ static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi) {
 }
 
 static int fs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi) {
-  ENTER();
+  ENTER_CHANGE("chown");
   struct inode *inode = inode_of(path, fi);
   if (inode == NULL) LEAVE(-ENOENT);
   if (uid != (uid_t)-1) inode->uid = uid;
@@ -781,6 +833,10 @@ int main(int argc, char **argv) {
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
   signal(SIGHUP, SIG_DFL);
+  pthread_condattr_t attributes;
+  pthread_condattr_init(&attributes);
+  pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+  pthread_cond_init(&cut_done, &attributes);
   loop_thread = pthread_self();
   pthread_t controller;
   if (pthread_create(&controller, NULL, control_loop, (void *)control) != 0) return 1;

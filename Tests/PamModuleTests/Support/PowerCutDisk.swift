@@ -70,13 +70,33 @@ final class PowerCutDisk {
     guard line == "ready" else { throw TestFailure("powercut-fs said \(line) instead of ready: \(daemonLog)") }
   }
 
+  /// Counts the operations that change something from now on, and pauses the file system just
+  /// before the `change`th of them (0: never), until a cut.
+  func arm(atChange change: Int) throws {
+    try send("arm \(change)")
+    var line = try nextReply()
+    while line == "unpaused" || line.hasPrefix("paused ") { line = try nextReply() }
+    guard line == "armed \(change)" else { throw TestFailure("powercut-fs answered an arm with \(line)") }
+  }
+
+  /// The operation the file system has paused before and the process that asked for it, if it
+  /// has said so (without waiting).
+  func pausedOperation() throws -> (operation: String, process: pid_t)? {
+    guard let line = try nextReply(waiting: false) else { return nil }
+    let words = line.split(separator: " ")
+    guard words.count == 3, words[0] == "paused", let process = pid_t(words[2]) else {
+      throw TestFailure("powercut-fs said \(line) unasked")
+    }
+    return (String(words[1]), process)
+  }
+
   /// Cuts the power: what was not synced goes as `mode` says, and every operation on the mount
   /// fails from now on. Returns the daemon's account of what was pending and kept.
   @discardableResult
   func cut(_ mode: Mode, seed: UInt64) throws -> String {
-    let command = Array("cut \(mode.rawValue) \(seed)\n".utf8)
-    guard write(controlFD, command, command.count) == command.count else { throw TestFailure("cannot write a cut") }
-    let line = try nextReply()
+    try send("cut \(mode.rawValue) \(seed)")
+    var line = try nextReply()
+    while line == "unpaused" || line.hasPrefix("paused ") { line = try nextReply() }
     guard line.hasPrefix("cut "), !line.contains("backing-failed") else {
       throw TestFailure("powercut-fs answered the cut with \(line): \(daemonLog)")
     }
@@ -104,9 +124,20 @@ final class PowerCutDisk {
   /// The daemon's own messages.
   var daemonLog: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
+  private func send(_ command: String) throws {
+    let bytes = Array((command + "\n").utf8)
+    guard write(controlFD, bytes, bytes.count) == bytes.count else { throw TestFailure("cannot send \(command)") }
+  }
+
   /// The next line on the reply FIFO, waiting at most `deadline` (and failing early if the
   /// daemon exits).
   private func nextReply() throws -> String {
+    guard let line = try nextReply(waiting: true) else { throw TestFailure("powercut-fs said nothing") }
+    return line
+  }
+
+  /// The next line on the reply FIFO; without `waiting`, nil if there is none yet.
+  private func nextReply(waiting: Bool) throws -> String? {
     let deadline = monotonicSeconds() + Self.deadline
     while true {
       if let newline = replyBuffer.firstIndex(of: "\n") {
@@ -114,13 +145,14 @@ final class PowerCutDisk {
         replyBuffer.removeSubrange(...newline)
         return line
       }
-      var waiting = pollfd(fd: replyFD, events: Int16(POLLIN), revents: 0)
-      if poll(&waiting, 1, 50) == 1 {
+      var readable = pollfd(fd: replyFD, events: Int16(POLLIN), revents: 0)
+      if poll(&readable, 1, waiting ? 50 : 0) == 1 {
         var bytes = [UInt8](repeating: 0, count: 512)
         let count = read(replyFD, &bytes, bytes.count)
         if count > 0 { replyBuffer += String(decoding: bytes.prefix(count), as: UTF8.self) }
         continue
       }
+      if !waiting { return nil }
       if let daemon, daemon.hasExited {
         throw TestFailure("powercut-fs exited with status \(daemon.wait().status): \(daemonLog)")
       }
