@@ -11,6 +11,8 @@
 #   make fuzz     every fuzz target for FUZZ_SECONDS seconds; new inputs join Fuzz/corpus/
 #   make sanitize every Swift test target under AddressSanitizer (see scripts/sanitize)
 #   make bench    Lockstep against pam_google_authenticator and pam_oath (see BENCHMARKS.md)
+#   make power-loss  POWER_CUTS power cuts (default 3,000) under logins and CLI commands on a
+#                 store mounted through powercut-fs; prints the counts (make test runs 300)
 
 SWIFT       ?= swift
 CC          ?= cc
@@ -36,11 +38,14 @@ DEMO_PACKAGES  := pamtester oathtool
 BENCH_PACKAGES := libpam-google-authenticator libpam-oath pamtester oathtool libfaketime gnuplot-nox eatmydata \
                   python3 binutils
 
+# Power cuts in `make power-loss` (PowerLossTests); `make test` runs its default of 300.
+POWER_CUTS ?= 3000
+
 # Seconds each fuzz target runs for in `make fuzz`, and in the smoke run of `make test`.
 FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 
-.PHONY: all deps test-deps test e2e fuzz sanitize demo bench install uninstall clean format lint
+.PHONY: all deps test-deps test e2e fuzz sanitize power-loss demo bench install uninstall clean format lint
 
 all: $(MODULE) $(CLI) $(DRIVER) $(BENCH_DRIVER)
 
@@ -88,6 +93,9 @@ test: test-deps all $(POWERCUT_FS)
 
 e2e: test-deps all
 	Tests/EndToEnd/run
+
+power-loss: test-deps all $(POWERCUT_FS)
+	LOCKSTEP_POWER_CUTS=$(POWER_CUTS) $(SWIFT) test --filter PowerLossTests
 
 fuzz: deps
 	scripts/fuzz run $(FUZZ_SECONDS)

@@ -134,6 +134,38 @@ import Testing
     #expect(mixes > 0, "no cut in 8 kept some blocks and lost others")
   }
 
+  @Test func aCutAimedJustBeforeTheSyncLosesTheWriteAndOneAfterItDoesNot() throws {
+    // dd writes once and syncs once (conv=fsync): change 1 is the write, 2 the fsync.
+    for (pauseAt, expected) in [(2, "old"), (3, "new")] {
+      let disk = try Self.mounted()
+      try disk.writeFile("a", Array("old".utf8), sync: true)
+      try disk.syncDirectory()
+      let input = disk.sandbox.root + "/input"
+      try "new".write(toFile: input, atomically: true, encoding: .utf8)
+      try disk.arm(atChange: pauseAt)
+      let writer = try Child(
+        "/bin/dd", ["if=" + input, "of=" + disk.mountPoint + "/a", "conv=notrunc,fsync", "status=none"],
+        output: disk.sandbox.root + "/dd.out")
+      defer { writer.kill() }
+      let deadline = monotonicSeconds() + PowerCutDisk.deadline
+      var paused: (operation: String, process: pid_t)?
+      while paused == nil && !writer.hasExited && monotonicSeconds() < deadline {
+        paused = try disk.pausedOperation()
+        usleep(1000)
+      }
+      if pauseAt == 2 {
+        #expect(paused?.operation == "fsync" && paused?.process == writer.pid, "\(String(describing: paused))")
+        kill(writer.pid, SIGKILL)
+      } else {
+        #expect(paused == nil && writer.wait().status == 0)
+      }
+      try disk.cut(.drop, seed: 1)
+      writer.kill()
+      try disk.remount()
+      #expect(try disk.readFile("a") == Array(expected.utf8), "paused at change \(pauseAt)")
+    }
+  }
+
   @Test func aFileSystemWhoseTestEndedUnmountsItself() throws {
     // The deinit kills by pid; this checks the other way out, a lost control FIFO, through a
     // daemon that this test starts without the usual object.

@@ -10,11 +10,11 @@ import Testing
 /// checked between unlocks, summed over the cuts; an enrollment is one of those the commands
 /// could have left, with no state from another; the next login with a fresh code works.
 ///
-/// `LOCKSTEP_POWER_CUTS` sets the number of cuts (default 200, `make power-loss` runs 3,000),
+/// `LOCKSTEP_POWER_CUTS` sets the number of cuts (default 300, `make power-loss` runs 3,000),
 /// `LOCKSTEP_POWER_SEED` the seed of the random choices (printed with the counts).
 @Suite struct PowerLossTests {
   static let environment = ProcessInfo.processInfo.environment
-  static let cuts = Int(environment["LOCKSTEP_POWER_CUTS"] ?? "") ?? 200
+  static let cuts = Int(environment["LOCKSTEP_POWER_CUTS"] ?? "") ?? 300
   static let seed = UInt64(environment["LOCKSTEP_POWER_SEED"] ?? "") ?? UInt64(monotonicSeconds() * 1e6)
   /// Independent stores, each with its own disk and actors, run side by side.
   static let stores = 2
@@ -54,5 +54,18 @@ import Testing
     #expect(t.cuts == Self.cuts)
     // The experiment must have had something to lose: cuts in the middle of logins and commands.
     #expect(t.inFlight > 0 && t.lossyCuts > 0 && t.replays > 0 && t.guessesChecked > 0)
+  }
+
+  /// The same experiment on a disk that acknowledges syncs and loses them at the cut: the
+  /// checks must find that accepted codes are accepted again, and more.
+  @Test func theChecksFindWhatADiskThatIgnoresSyncsLoses() throws {
+    let experiment = try PowerLossExperiment(seed: Self.seed, ignoringSyncs: true)
+    try experiment.run(cuts: 15)
+    let violations = experiment.tally.violations
+    print(
+      "power loss on a disk that ignores syncs: \(violations.count) violations in 15 cuts, the first: \(violations.prefix(3))"
+    )
+    #expect(violations.contains { $0.contains("was accepted again") }, "\(violations)")
+    #expect(violations.contains { $0.contains("watermark") }, "\(violations)")
   }
 }

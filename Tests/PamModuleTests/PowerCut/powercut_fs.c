@@ -2,7 +2,7 @@
  * powercut-fs: a FUSE file system for tests that loses what was not synced when told that the
  * power went. See README.md beside this file for what it promises and what a cut does.
  *
- *   powercut-fs [--block BYTES] --control FIFO --reply FIFO BACKING MOUNTPOINT
+ *   powercut-fs [--block BYTES] [--ignore-syncs] --control FIFO --reply FIFO BACKING MOUNTPOINT
  *
  * At start it loads the regular files of the flat directory BACKING into memory and mounts a
  * flat directory holding them on MOUNTPOINT. Everything written afterwards lives in memory, in
@@ -97,6 +97,7 @@ static size_t pause_at;    /* pause before this change, if not 0 */
 #define PAUSE_SECONDS 30 /* a pause that no cut ends goes on after this long */
 static const char *backing;
 static size_t block_size = 512;
+static int ignore_syncs; /* --ignore-syncs: a disk that acknowledges flushes and does nothing */
 static int reply_fd = -1;
 static pthread_t loop_thread;
 static struct stat root_status;
@@ -630,14 +631,14 @@ static int fs_fsync(const char *path, int datasync, struct fuse_file_info *fi) {
   ENTER_CHANGE("fsync");
   struct inode *inode = inode_of(path, fi);
   if (inode == NULL) LEAVE(-ENOENT);
-  sync_file(inode);
+  if (!ignore_syncs) sync_file(inode);
   LEAVE(0);
 }
 
 static int fs_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi) {
   (void)path, (void)datasync, (void)fi;
   ENTER_CHANGE("fsyncdir");
-  sync_directory();
+  if (!ignore_syncs) sync_directory();
   LEAVE(0);
 }
 
@@ -788,7 +789,7 @@ static int load(void) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: powercut-fs [--block BYTES] --control FIFO --reply FIFO BACKING MOUNTPOINT\n");
+  fprintf(stderr, "usage: powercut-fs [--block BYTES] [--ignore-syncs] --control FIFO --reply FIFO BACKING MOUNTPOINT\n");
   exit(2);
 }
 
@@ -796,7 +797,10 @@ int main(int argc, char **argv) {
   const char *control = NULL, *reply_path = NULL;
   int i = 1;
   for (; i + 1 < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
-    if (strcmp(argv[i], "--control") == 0) {
+    if (strcmp(argv[i], "--ignore-syncs") == 0) {
+      ignore_syncs = 1;
+      i--;
+    } else if (strcmp(argv[i], "--control") == 0) {
       control = argv[i + 1];
     } else if (strcmp(argv[i], "--reply") == 0) {
       reply_path = argv[i + 1];

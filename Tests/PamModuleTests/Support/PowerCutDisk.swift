@@ -60,10 +60,13 @@ final class PowerCutDisk {
   var isMounted: Bool { daemon.map { !$0.hasExited } ?? false }
 
   /// Starts the daemon on the backing directory and waits until the kernel has mounted it.
-  func mount(block: Int = 512) throws {
+  /// With `ignoringSyncs`, fsync makes nothing durable: a disk that does not honour flushes.
+  func mount(block: Int = 512, ignoringSyncs: Bool = false) throws {
     guard daemon == nil else { throw TestFailure("powercut-fs is already mounted on \(mountPoint)") }
     let started = try Child(
-      Paths.powerCutFS, ["--block", String(block), "--control", control, "--reply", reply, backing, mountPoint],
+      Paths.powerCutFS,
+      ["--block", String(block)] + (ignoringSyncs ? ["--ignore-syncs"] : [])
+        + ["--control", control, "--reply", reply, backing, mountPoint],
       output: log)
     daemon = started
     let line = try nextReply()

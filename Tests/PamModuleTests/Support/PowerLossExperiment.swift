@@ -108,7 +108,11 @@ final class PowerLossExperiment {
   private var carolAccepted: [String: Int64] = [:]
   private var carolAttempted: [String: Set<Int64>] = [:]
 
-  init(seed: UInt64) throws {
+  /// Whether the disk ignores syncs after the set-up (to show that the checks can fail).
+  private let disksIgnoreSyncs: Bool
+
+  init(seed: UInt64, ignoringSyncs: Bool = false) throws {
+    disksIgnoreSyncs = ignoringSyncs
     random = SplitMix(state: seed)
     disk = try PowerCutDisk(on: Sandbox())
     aliceSecret = Self.newSecret(crypto)
@@ -131,6 +135,10 @@ final class PowerLossExperiment {
     try require(bobCodes?.count == 10, "bob's backup codes in \(bob.output)")
     malloryWrongCode = try wrongCode(secret: mallorySecret, at: malloryTime)
     try checkCarol(record: nil)
+    if disksIgnoreSyncs {
+      try disk.unmount()
+      try disk.mount(ignoringSyncs: true)
+    }
   }
 
   /// Runs `cuts` rounds, each ending in a power cut, a remount and the checks.
@@ -222,7 +230,7 @@ final class PowerLossExperiment {
     }
     if finished && !aimed { changesPerRound = 0.8 * changesPerRound + 0.2 * Double(fields["changes"] ?? 0) }
     try disk.unmount()
-    try disk.mount()
+    try disk.mount(ignoringSyncs: disksIgnoreSyncs)
   }
 
   /// Waits for a process sent SIGKILL to die, and takes in what it printed before.
