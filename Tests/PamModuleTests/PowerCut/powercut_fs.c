@@ -17,6 +17,8 @@
  *                     before the Nth (0: only counts), saying "paused OPERATION PID" on the reply
  *                     FIFO; no other request is served until a cut, which fails it, or until
  *                     30 seconds have passed ("unpaused"). So a cut can be aimed at any step.
+ *   resume            fails the paused operation with EIO and goes on: the process that asked
+ *                     for it crashed there (the test has killed it), and the power stays on.
  *   cut MODE SEED     MODE is drop, prefix or blocks (see README.md); SEED picks the random
  *                     choices. The durable state, with whatever MODE lets through, is written
  *                     to BACKING, and from then on every operation fails with EIO, as on a
@@ -94,6 +96,7 @@ static pthread_mutex_t big_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cut_done; /* on the monotonic clock: see main */
 static size_t changes;     /* operations that change something, since the last arm */
 static size_t pause_at;    /* pause before this change, if not 0 */
+static int resumed;        /* the paused change is to fail, as if its process had crashed */
 #define PAUSE_SECONDS 30 /* a pause that no cut ends goes on after this long */
 static const char *backing;
 static size_t block_size = 512;
@@ -426,10 +429,14 @@ static int change(const char *operation) {
   struct timespec deadline;
   clock_gettime(CLOCK_MONOTONIC, &deadline);
   deadline.tv_sec += PAUSE_SECONDS;
-  while (!dead) {
+  while (!dead && !resumed) {
     if (pthread_cond_timedwait(&cut_done, &big_lock, &deadline) == ETIMEDOUT) break;
   }
   if (dead) return -EIO;
+  if (resumed) {
+    resumed = 0;
+    return -EIO;
+  }
   reply("unpaused\n");
   return 0;
 }
@@ -448,6 +455,12 @@ static void *control_loop(void *path) {
       cut(mode, seed);
       pthread_cond_broadcast(&cut_done);
       pthread_mutex_unlock(&big_lock);
+    } else if (strcmp(line, "resume\n") == 0) {
+      pthread_mutex_lock(&big_lock);
+      resumed = 1;
+      pthread_cond_broadcast(&cut_done);
+      pthread_mutex_unlock(&big_lock);
+      reply("resumed\n");
     } else if (sscanf(line, "arm %lu", &count) == 1) {
       pthread_mutex_lock(&big_lock);
       changes = 0;

@@ -93,6 +93,14 @@ final class PowerCutDisk {
     return (String(words[1]), process)
   }
 
+  /// Fails the paused operation and goes on, the power still on: its process crashed there.
+  func resume() throws {
+    try send("resume")
+    var line = try nextReply()
+    while line == "unpaused" || line.hasPrefix("paused ") { line = try nextReply() }
+    guard line == "resumed" else { throw TestFailure("powercut-fs answered a resume with \(line)") }
+  }
+
   /// Cuts the power: what was not synced goes as `mode` says, and every operation on the mount
   /// fails from now on. Returns the daemon's account of what was pending and kept.
   @discardableResult
