@@ -10,11 +10,11 @@ import Testing
 /// checked between unlocks, summed over the cuts; an enrollment is one of those the commands
 /// could have left, with no state from another; the next login with a fresh code works.
 ///
-/// `LOCKSTEP_POWER_CUTS` sets the number of cuts (default 300, `make power-loss` runs 3,000),
+/// `LOCKSTEP_POWER_CUTS` sets the number of cuts (default 200, `make power-loss` runs 2,000),
 /// `LOCKSTEP_POWER_SEED` the seed of the random choices (printed with the counts).
 @Suite struct PowerLossTests {
   static let environment = ProcessInfo.processInfo.environment
-  static let cuts = Int(environment["LOCKSTEP_POWER_CUTS"] ?? "") ?? 300
+  static let cuts = Int(environment["LOCKSTEP_POWER_CUTS"] ?? "") ?? 200
   static let seed = UInt64(environment["LOCKSTEP_POWER_SEED"] ?? "") ?? UInt64(monotonicSeconds() * 1e6)
   /// Independent stores, each with its own disk and actors, run side by side.
   static let stores = 2
@@ -47,7 +47,8 @@ import Testing
       "power loss (seed \(Self.seed)): \(t.cuts) cuts, \(t.statesChecked) states checked, \(t.violations.count) violations; "
         + "\(t.reported) results reported before a cut, \(t.inFlight) processes in flight at one, "
         + "\(t.lossyCuts) cuts lost or tore unsynced writes, \(t.tornSlots) torn state slots seen, "
-        + "\(t.replays) accepted codes typed again, \(t.guessesChecked) wrong guesses checked; "
+        + "\(t.replays) accepted codes typed again, \(t.guessesChecked) wrong guesses checked, "
+        + "\(t.stuck.count) killed processes still blocked at a cut \(t.stuck.prefix(3)); "
         + String(format: "%.0f s", monotonicSeconds() - start))
     #expect(tallies.failures.isEmpty, "\(tallies.failures)")
     #expect(t.violations.isEmpty, "\(t.violations.prefix(20))")

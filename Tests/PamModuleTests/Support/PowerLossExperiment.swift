@@ -22,6 +22,8 @@ struct PowerLossTally: Sendable {
   var guessesChecked = 0
   /// Everything that broke a promise, with the cut it followed.
   var violations: [String] = []
+  /// Killed processes that did not die before the cut (and where they were blocked).
+  var stuck: [String] = []
 
   mutating func add(_ other: PowerLossTally) {
     cuts += other.cuts
@@ -33,6 +35,7 @@ struct PowerLossTally: Sendable {
     tornSlots += other.tornSlots
     guessesChecked += other.guessesChecked
     violations += other.violations
+    stuck += other.stuck
   }
 }
 
@@ -220,10 +223,16 @@ final class PowerLossExperiment {
     // file system paused cannot die until the cut answers that request; with SIGKILL pending
     // it dies as the call returns.
     for process in running { kill(process.pid, SIGKILL) }
-    for process in running where process.pid != paused { try reapKilled(process) }
+    var stuck: [Running] = []
+    for process in running where process.pid != paused {
+      if try !reapKilled(process, within: 5) { stuck.append(process) }
+    }
     let modes = PowerCutDisk.Mode.allCases
     let cut = try disk.cut(modes[random.below(modes.count)], seed: random.next())
-    for process in running where process.pid == paused { try reapKilled(process) }
+    for process in running where process.pid == paused { _ = try reapKilled(process, within: PowerCutDisk.deadline) }
+    for process in stuck where try !reapKilled(process, within: PowerCutDisk.deadline) {
+      throw TestFailure("process \(process.pid) (\(process.planned.purpose)) did not die after SIGKILL")
+    }
     let fields = Self.fields(of: cut)
     if (fields["kept-bytes"] ?? 0) < (fields["bytes"] ?? 0) || (fields["kept-dirops"] ?? 0) < (fields["dirops"] ?? 0) {
       tally.lossyCuts += 1
@@ -233,17 +242,27 @@ final class PowerLossExperiment {
     try disk.mount(ignoringSyncs: disksIgnoreSyncs)
   }
 
-  /// Waits for a process sent SIGKILL to die, and takes in what it printed before.
-  private func reapKilled(_ process: Running) throws {
-    let deadline = monotonicSeconds() + PowerCutDisk.deadline
+  /// Waits up to `seconds` for a process sent SIGKILL to die, and takes in what it printed
+  /// before; false if it is still there. One blocked in a request that the file system has
+  /// read (the kernel then waits for the answer) dies only once the request is answered; with
+  /// SIGKILL pending it runs none of its own code again, and whatever it printed rests on syncs
+  /// made before the cut, since every sync after it fails. Such processes are counted.
+  private func reapKilled(_ process: Running, within seconds: Double) throws -> Bool {
+    let deadline = monotonicSeconds() + seconds
     var raw: Int32 = 0
     while waitpid(process.pid, &raw, WNOHANG) != process.pid {
-      if monotonicSeconds() > deadline { throw TestFailure("process \(process.pid) did not die after SIGKILL") }
+      if monotonicSeconds() > deadline {
+        let state = (try? String(contentsOfFile: "/proc/\(process.pid)/stack", encoding: .utf8)) ?? "?"
+        tally.stuck.append(
+          "\(process.planned.purpose): \(state.split(separator: "\n").prefix(4).joined(separator: " < "))")
+        return false
+      }
       usleep(200)
     }
     removeFaketimeLeftovers(of: process.pid)
     let status = Self.exitStatus(raw)
     record(process, exitStatus: status == 128 + SIGKILL ? nil : status)
+    return true
   }
 
   /// The next process for `actor`, or nil when it has nothing (more) to do this round.
