@@ -11,8 +11,8 @@
 #   make fuzz     every fuzz target for FUZZ_SECONDS seconds; new inputs join Fuzz/corpus/
 #   make sanitize every Swift test target under AddressSanitizer (see scripts/sanitize)
 #   make bench    Lockstep against pam_google_authenticator and pam_oath (see BENCHMARKS.md)
-#   make power-loss  POWER_CUTS power cuts (default 3,000) under logins and CLI commands on a
-#                 store mounted through powercut-fs; prints the counts (make test runs 300)
+#   make power-loss  POWER_CUTS power cuts (default 2,000) under logins and CLI commands on a
+#                 store mounted through powercut-fs; prints the counts (make test runs 200)
 
 SWIFT       ?= swift
 CC          ?= cc
@@ -38,8 +38,8 @@ DEMO_PACKAGES  := pamtester oathtool
 BENCH_PACKAGES := libpam-google-authenticator libpam-oath pamtester oathtool libfaketime gnuplot-nox eatmydata \
                   python3 binutils
 
-# Power cuts in `make power-loss` (PowerLossTests); `make test` runs its default of 300.
-POWER_CUTS ?= 3000
+# Power cuts in `make power-loss` (PowerLossTests); `make test` runs its default of 200.
+POWER_CUTS ?= 2000
 
 # Seconds each fuzz target runs for in `make fuzz`, and in the smoke run of `make test`.
 FUZZ_SECONDS       ?= 60

@@ -46,7 +46,7 @@ import Testing
     print(
       "power loss (seed \(Self.seed)): \(t.cuts) cuts, \(t.statesChecked) states checked, \(t.violations.count) violations; "
         + "\(t.reported) results reported before a cut, \(t.inFlight) processes in flight at one, "
-        + "\(t.lossyCuts) cuts lost or tore unsynced writes, \(t.tornSlots) torn state slots seen, "
+        + "\(t.crashes) crashes before a cut, \(t.lossyCuts) cuts lost or tore unsynced writes, \(t.tornSlots) torn state slots seen, "
         + "\(t.replays) accepted codes typed again, \(t.guessesChecked) wrong guesses checked, "
         + "\(t.stuck.count) killed processes still blocked at a cut \(t.stuck.prefix(3)); "
         + String(format: "%.0f s", monotonicSeconds() - start))

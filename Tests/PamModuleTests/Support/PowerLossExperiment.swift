@@ -22,6 +22,8 @@ struct PowerLossTally: Sendable {
   var guessesChecked = 0
   /// Everything that broke a promise, with the cut it followed.
   var violations: [String] = []
+  /// Processes killed just before a change, the power staying on, before a later cut.
+  var crashes = 0
   /// Killed processes that did not die before the cut (and where they were blocked).
   var stuck: [String] = []
 
@@ -36,6 +38,7 @@ struct PowerLossTally: Sendable {
     guessesChecked += other.guessesChecked
     violations += other.violations
     stuck += other.stuck
+    crashes += other.crashes
   }
 }
 
@@ -67,7 +70,9 @@ struct SplitMix {
 /// and is sometimes unlocked with `lockstep unlock`; bob logs in with backup codes and gets
 /// new ones from `lockstep backup-codes`; carol is re-enrolled (`enroll --force`, `revoke`
 /// then `enroll`, `import google-authenticator`) and logs in. The cut comes just before a
-/// randomly chosen change of the store (the file system pauses there), or at a random time.
+/// randomly chosen change of the store (the file system pauses there), or at a random time;
+/// some pauses are crashes instead (the process asking for the change is killed there, and the
+/// others go on until a later change is cut).
 /// Then every process is killed and reaped, so that what each printed is exactly what it
 /// reported before the cut; then the power is cut and the disk remounted. The checks hold the
 /// new state against what was reported.
@@ -189,8 +194,20 @@ final class PowerLossExperiment {
     var paused: pid_t?
     while monotonicSeconds() - start < cutAfter {
       if aimed, let pause = try disk.pausedOperation() {
-        paused = pause.process
-        break
+        guard random.chance(0.3), let index = running.firstIndex(where: { $0.pid == pause.process }) else {
+          paused = pause.process
+          break
+        }
+        // A crash, not yet the cut: the process dies just before this change, the power stays
+        // on, the others go on, and the cut comes at a later change.
+        let crashed = running.remove(at: index)
+        kill(crashed.pid, SIGKILL)
+        try disk.resume()
+        guard try reapKilled(crashed, within: PowerCutDisk.deadline) else {
+          throw TestFailure("process \(crashed.pid) did not die after SIGKILL and a resume")
+        }
+        tally.crashes += 1
+        try disk.arm(atChange: 1 + random.below(max(1, Int(changesPerRound / 2))))
       }
       for index in running.indices.reversed() {
         var raw: Int32 = 0
