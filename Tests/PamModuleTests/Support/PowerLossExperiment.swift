@@ -124,6 +124,19 @@ final class PowerLossExperiment {
   /// Whether the disk ignores syncs after the set-up (to show that the checks can fail).
   private let disksIgnoreSyncs: Bool
 
+  /// The processes started and not yet reaped: killed when the experiment ends early.
+  private var unreaped: Set<pid_t> = []
+
+  deinit {
+    for pid in unreaped { kill(pid, SIGKILL) }
+    let deadline = monotonicSeconds() + PowerCutDisk.deadline
+    for pid in unreaped {
+      var raw: Int32 = 0
+      while waitpid(pid, &raw, WNOHANG) == 0 && monotonicSeconds() < deadline { usleep(1000) }
+      removeFaketimeLeftovers(of: pid)
+    }
+  }
+
   init(seed: UInt64, ignoringSyncs: Bool = false) throws {
     disksIgnoreSyncs = ignoringSyncs
     random = SplitMix(state: seed)
@@ -219,6 +232,7 @@ final class PowerLossExperiment {
         var raw: Int32 = 0
         if waitpid(running[index].pid, &raw, WNOHANG) == running[index].pid {
           record(running[index], exitStatus: Self.exitStatus(raw))
+          unreaped.remove(running[index].pid)
           running.remove(at: index)
         }
       }
@@ -231,6 +245,7 @@ final class PowerLossExperiment {
         let output = sandbox.root + "/run-\(actor)"
         let child = try Child(planned.executable, planned.arguments, environment: planned.environment, output: output)
         running.append(Running(actor: actor, planned: planned, pid: child.pid, output: output))
+        unreaped.insert(child.pid)
       }
       if running.isEmpty && budgets.allSatisfy({ $0 == 0 }) {
         finished = true
@@ -276,12 +291,14 @@ final class PowerLossExperiment {
     while waitpid(process.pid, &raw, WNOHANG) != process.pid {
       if monotonicSeconds() > deadline {
         let state = (try? String(contentsOfFile: "/proc/\(process.pid)/stack", encoding: .utf8)) ?? "?"
-        tally.stuck.append(
-          "\(process.planned.purpose): \(state.split(separator: "\n").prefix(4).joined(separator: " < "))")
+        // The kind of process only: its purpose holds codes and secrets.
+        let kind = "\(process.planned.purpose)".prefix { $0 != "(" }
+        tally.stuck.append("\(kind): \(state.split(separator: "\n").prefix(4).joined(separator: " < "))")
         return false
       }
       usleep(200)
     }
+    unreaped.remove(process.pid)
     removeFaketimeLeftovers(of: process.pid)
     let status = Self.exitStatus(raw)
     record(process, exitStatus: status == 128 + SIGKILL ? nil : status)
