@@ -13,6 +13,8 @@
 #   make fuzz     every fuzz target for FUZZ_SECONDS seconds; new inputs join Fuzz/corpus/
 #   make sanitize every Swift test target under AddressSanitizer (see scripts/sanitize)
 #   make bench    Lockstep against pam_google_authenticator and pam_oath (see BENCHMARKS.md)
+#   make power-loss  POWER_CUTS power cuts (default 2,000) under logins and CLI commands on a
+#                 store mounted through powercut-fs; prints the counts (make test runs 200)
 
 SWIFT       ?= swift
 CC          ?= cc
@@ -22,6 +24,7 @@ CLI         := $(BUILD)/lockstep
 DRIVER      := $(BUILD)/pam-driver
 BENCH_DRIVER := $(BUILD)/bench-driver
 NSS_CASE    := $(BUILD)/libnss_lockstepcase.so.2
+POWERCUT_FS := $(BUILD)/powercut-fs
 MULTIARCH   := $(shell $(CC) -print-multiarch 2>/dev/null)
 PAMDIR      ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,/lib/security)
 STOREDIR    ?= /var/lib/lockstep
@@ -38,16 +41,19 @@ EXAMPLES    := $(filter-out pam.d-examples/README.md,$(wildcard pam.d-examples/*
 # Debian packages the build and the tests need.
 BUILD_PACKAGES := libpam0g-dev libssl-dev libqrencode-dev pkg-config
 TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-google-authenticator strace \
-                  openssh-server openssh-client sudo expect jq groff-base
+                  openssh-server openssh-client sudo expect jq groff-base libfuse3-dev fuse3
 DEMO_PACKAGES  := pamtester oathtool
 BENCH_PACKAGES := libpam-google-authenticator libpam-oath pamtester oathtool libfaketime gnuplot-nox eatmydata \
                   python3 binutils
+
+# Power cuts in `make power-loss` (PowerLossTests); `make test` runs its default of 200.
+POWER_CUTS ?= 2000
 
 # Seconds each fuzz target runs for in `make fuzz`, and in the smoke run of `make test`.
 FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 
-.PHONY: all deps test-deps test e2e fuzz sanitize demo bench install uninstall clean format lint
+.PHONY: all deps test-deps test e2e fuzz sanitize power-loss demo bench install uninstall clean format lint
 
 all: $(MODULE) $(CLI) $(DRIVER) $(BENCH_DRIVER) $(NSS_CASE)
 
@@ -81,6 +87,11 @@ $(NSS_CASE): Tests/PamModuleTests/NSS/nss_lockstepcase.c
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -Wall -Wextra -shared -fPIC -o $@ $<
 
+# The FUSE file system that the power-loss tests cut the power of (see its README.md).
+$(POWERCUT_FS): Tests/PamModuleTests/PowerCut/powercut_fs.c | test-deps
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -Wall -Wextra $$(pkg-config --cflags fuse3) -o $@ $< $$(pkg-config --libs fuse3)
+
 $(BENCH_DRIVER): bench/bench_driver.c | deps
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -Wall -Wextra -o $@ $< -lpam -lcrypto -rdynamic
@@ -88,7 +99,7 @@ $(BENCH_DRIVER): bench/bench_driver.c | deps
 # After the Swift tests and the end-to-end suite: a smoke run of the benchmark driver, the
 # module's tests again with the module and driver under AddressSanitizer, and a short run of
 # every fuzz target over its corpus.
-test: test-deps all
+test: test-deps all $(POWERCUT_FS)
 	$(SWIFT) test
 	Tests/EndToEnd/run
 	scripts/bench --smoke
@@ -97,6 +108,9 @@ test: test-deps all
 
 e2e: test-deps all
 	Tests/EndToEnd/run
+
+power-loss: test-deps all $(POWERCUT_FS)
+	LOCKSTEP_POWER_CUTS=$(POWER_CUTS) $(SWIFT) test --filter PowerLossTests
 
 fuzz: deps
 	scripts/fuzz run $(FUZZ_SECONDS)

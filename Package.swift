@@ -66,7 +66,7 @@ let package = Package(
     .testTarget(
       name: "PamModuleTests",
       dependencies: ["LockstepCore", "LockstepPlatform"],
-      exclude: ["Driver", "NSS"]
+      exclude: ["Driver", "NSS", "PowerCut"]
     ),
     .testTarget(
       name: "LockstepCLITests",

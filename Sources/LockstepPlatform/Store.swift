@@ -133,11 +133,15 @@ public final class Store {
       if size < StateFile.size {
         // New (or cut short by a crash while it was being created): allocate its blocks, so
         // that writing a slot never needs a new one (logins keep working on a full disk), and
-        // make its directory entry durable before any state is trusted to it.
-        let failure = posix_fallocate(file.raw, 0, off_t(StateFile.size))
+        // make its directory entry durable before any state is trusted to it. The last byte
+        // is added only after the directory sync, so a full size means a durable entry: a
+        // creator that crashed before the sync leaves the file short, and the next lock syncs.
+        var failure = posix_fallocate(file.raw, 0, off_t(StateFile.size - 1))
         guard failure == 0 else { throw SystemError("posix_fallocate", code: failure) }
         try file.sync()
         try directory.sync()
+        failure = posix_fallocate(file.raw, 0, off_t(StateFile.size))
+        guard failure == 0 else { throw SystemError("posix_fallocate", code: failure) }
         size = off_t(StateFile.size)
       }
     } catch {
