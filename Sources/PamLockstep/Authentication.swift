@@ -213,22 +213,24 @@ final class Authentication {
           LOG_WARNING,
           "locked out for \(options.lockoutSeconds) seconds, until \(time(lockedUntil)), after \(failures) consecutive failures",
           user: name)
-        tellLockedOut(until: lockedUntil, now: now)
+        tellLockedOut(until: lockedUntil, now: now, justNow: true)
       }
       return PAMCode(PAM_AUTH_ERR)
     case .lockedOut(let until):
       log(LOG_NOTICE, "refused unchecked: locked out until \(time(until))", user: name)
-      tellLockedOut(until: until, now: now)
+      tellLockedOut(until: until, now: now, justNow: false)
       return PAMCode(PAM_AUTH_ERR)
     }
   }
 
-  /// With `lockout_message`, tells the user that codes are refused for now and for how long.
-  private func tellLockedOut(until: Int64, now: Int64) {
+  /// With `lockout_message`, tells the user that codes are refused for now and for how long,
+  /// and whether the code just typed started that (it was checked) or not (it was not).
+  private func tellLockedOut(until: Int64, now: Int64, justNow: Bool) {
     guard options.lockoutMessage else { return }
     let minutes = max(1, (until - now + 59) / 60)
+    let why = justNow ? "That wrong code was one too many" : "Too many wrong verification codes"
     session.tell(
-      "Too many wrong verification codes: codes are refused for \(minutes) minute\(minutes == 1 ? "" : "s"). "
+      "\(why): codes are refused for \(minutes) minute\(minutes == 1 ? "" : "s"). "
         + "An administrator can unlock the account sooner.")
   }
 

@@ -140,7 +140,7 @@ final class PowerLossExperiment {
   init(seed: UInt64, ignoringSyncs: Bool = false) throws {
     disksIgnoreSyncs = ignoringSyncs
     random = SplitMix(state: seed)
-    disk = try PowerCutDisk(on: Sandbox())
+    disk = try PowerCutDisk(on: Sandbox(arguments: ["lockout_message"]))
     aliceSecret = Self.newSecret(crypto)
     mallorySecret = Self.newSecret(crypto)
   }
@@ -395,15 +395,18 @@ final class PowerLossExperiment {
     case .aliceWrong:
       if result == "PAM_SUCCESS" { violation("a wrong code for alice was accepted") }
     case .malloryGuess:
-      if loginReported { malloryIsLockedOut = result == "PAM_MAXTRIES" }
-      if result == "PAM_AUTH_ERR" {
+      // A lockout is refused with PAM_AUTH_ERR like a checked guess; lockout_message tells them
+      // apart.
+      let unchecked = output.contains("error Too many wrong verification codes")
+      if loginReported { malloryIsLockedOut = unchecked }
+      if result == "PAM_AUTH_ERR" && !unchecked {
         guessesSinceUnlock += 1
         tally.guessesChecked += 1
         if guessesSinceUnlock > Self.maxFailures {
           violation(
             "mallory had \(guessesSinceUnlock) guesses checked since the last unlock, more than \(Self.maxFailures)")
         }
-      } else if loginReported && result != "PAM_MAXTRIES" {
+      } else if loginReported && result != "PAM_AUTH_ERR" {
         violation("mallory's wrong guess was answered \(result)")
       }
     case .malloryUnlock:
