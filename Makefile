@@ -99,8 +99,14 @@ $(BENCH_DRIVER): bench/bench_driver.c | deps
 # After the Swift tests and the end-to-end suite: a smoke run of the benchmark driver, the
 # module's tests again with the module and driver under AddressSanitizer, and a short run of
 # every fuzz target over its corpus.
+# The suites whose checks rest on timing (refusal delays, the power-cut file system's deadlines)
+# or on the exact sequence of a login's system calls (kills aimed by strace) run on their own,
+# after the others, which run in parallel and load both cores.
+ALONE_SUITES := RefusalTimingTests|CrashSafetyTests|PowerCutDiskTests|PowerLossTests|CrashThenPowerLossTests
+
 test: test-deps all $(POWERCUT_FS)
-	$(SWIFT) test
+	$(SWIFT) test --skip "$(ALONE_SUITES)"
+	$(SWIFT) test --skip-build --filter "$(ALONE_SUITES)"
 	Tests/EndToEnd/run
 	scripts/bench --smoke
 	scripts/sanitize module
