@@ -66,12 +66,14 @@ readme_ssh_section_ends_with_a_clean_check() {
     note "lockstep check $masked (exit $status): $(tr '\n' '|' <"$SCRATCH/check.txt")"
     in_readme_root $masked "lockstep check --json" >"$SCRATCH/check.json" 2>/dev/null
     findings=$(jq -r '.findings[] | select(.severity != "info") | .rule' "$SCRATCH/check.json")
-    # The clock may be unsynchronised on this machine, which check rightly warns about.
-    if [[ $findings == clock.unsynchronised ]]; then
-      check "lockstep check should exit 8 for the clock warning alone" [ "$status" = 8 ]
+    # Two warnings may come from this machine and this test rather than from the README: an
+    # unsynchronised clock, and the test's store below /tmp (the README's is /var/lib/lockstep).
+    others=$(grep -vxE 'clock\.unsynchronised|store\.below-writable' <<<"$findings" || true)
+    if [[ -n $findings ]]; then
+      check "lockstep check should exit 8 for those warnings alone" [ "$status" = 8 ]
+      check "lockstep check should find nothing else worse than information: $others" [ -z "$others" ]
     else
       check "lockstep check $masked should exit 0" [ "$status" = 0 ]
-      check "lockstep check should find nothing worse than information: $findings" [ -z "$findings" ]
     fi
     check "the check should have read the store" grep -q '"rule" : "store.users"' "$SCRATCH/check.json"
     check_not "the check should have found the sshd configuration" grep -q '"rule" : "sshd.absent"' "$SCRATCH/check.json"
