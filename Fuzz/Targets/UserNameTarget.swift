@@ -8,13 +8,14 @@ import LockstepCore
 /// independent reading); the file names made from an accepted name are single path
 /// components no longer than 255 bytes, distinct from each other and from those of every
 /// other name; escaped text is one safe line, bounded in length, and the same as its input
-/// when that was already safe.
+/// when that was already safe; a field value holds no character that delimits fields.
 func fuzz(_ input: UnsafeRawBufferPointer) {
   let bytes = Array(input)
   let name = UserName(bytes: bytes)
   let allowed =
     !bytes.isEmpty && bytes.count <= 200 && bytes[0] != UInt8(ascii: ".")
     && bytes.allSatisfy { $0 >= 0x20 && $0 != 0x7f && $0 != UInt8(ascii: "/") }
+    && String(validating: bytes, as: UTF8.self).map { !$0.unicodeScalars.contains("\u{FFFD}") } == true
   require((name != nil) == allowed, "the name \(bytes) was \(name == nil ? "refused" : "accepted")")
   if let name {
     let files = [name.recordFileName, name.stateFileName, name.temporaryFileName]
@@ -28,7 +29,11 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
 
   let escaped = LogText.escape(bytes)
   require(isOneSafeLine(escaped), "escaped text that is not one safe line: \(escaped)")
-  require(escaped.utf8.count <= LogText.maximumLength * 4 + 3, "escaped text of \(escaped.utf8.count) bytes")
+  require(escaped.utf8.count <= LogText.maximumLength * 4 + 4, "escaped text of \(escaped.utf8.count) bytes")
+  let field = LogText.field(bytes)
+  require(
+    !field.utf8.contains { [0x20, 0x22, 0x27, 0x3b, 0x3d].contains($0) },
+    "a field value that can end its field: \(field)")
   if bytes.count <= LogText.maximumLength, let text = String(validating: bytes, as: UTF8.self),
     isOneSafeLine(text), !text.unicodeScalars.contains("\\")
   {

@@ -67,6 +67,10 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
   switch outcome {
   case .lockedOut, .rejected(.notACode, _, _):
     require(updated == nil, "\(outcome) changed the record")
+  case .rejected(.replayedEnrollmentCode(let step), let count, _):
+    // Refused uncounted: only the step that confirmed the enrollment, before any success.
+    require(record.lastSuccess == 0 && step == record.lastStep, "an uncounted replay of step \(step)")
+    require(updated == nil && count == failures, "\(outcome) changed the record")
   case .accepted(.code(let step)):
     require(
       codeText(record, step: step, crypto: crypto).elementsEqual(attempt.code.map(bytes(of:)) ?? []),
