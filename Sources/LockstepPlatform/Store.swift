@@ -178,12 +178,19 @@ public final class Store {
   /// the higher replay watermark and HOTP counter of the two, so that no code used before
   /// works again.
   public func write(_ record: UserRecord, holding lock: UserLock) throws(StoreError) {
+    var record = record
+    // A record that is missing, malformed or unsafe has no watermark to keep.
+    if let current = try? read(lock.user, holding: lock) { record.keepReplayWatermark(of: current) }
+    try replace(with: record, holding: lock)
+  }
+
+  /// The atomic, durable replacement `write` describes, of a record whose watermark has been
+  /// settled already.
+  private func replace(with record: UserRecord, holding lock: UserLock) throws(StoreError) {
     let user = lock.user
     let temporary = user.temporaryFileName
     let temporaryPath = path + "/" + LogText.escape(temporary)
     var record = record
-    // A record that is missing, malformed or unsafe has no watermark to keep.
-    if let current = try? read(user, holding: lock) { record.keepReplayWatermark(of: current) }
     guard let id = crypto.randomBytes(count: 8) else {
       throw .system(path: temporaryPath, SystemError("RAND_bytes", code: EIO))
     }
@@ -212,14 +219,20 @@ public final class Store {
   /// changed (one small write and one `fdatasync`); the whole record otherwise (a used backup
   /// code, an administrator's change), and also when the state file's sequence numbers are
   /// used up, after which its slots are cleared.
+  /// `previous` is the record on disk, so it is the one whose watermark a new record keeps
+  /// (see `write`), without reading it again.
   public func save(_ updated: UserRecord, over previous: UserRecord, holding lock: UserLock) throws(StoreError) {
-    guard updated.hasSameEnrollment(as: previous) else { return try write(updated, holding: lock) }
+    guard updated.hasSameEnrollment(as: previous) else {
+      var record = updated
+      record.keepReplayWatermark(of: previous)
+      return try replace(with: record, holding: lock)
+    }
     if updated.hasSameLoginState(as: previous) { return }
     guard let (index, sequence) = StateFile.next(after: lock.slots) else {
       // Only a forged slot gets here (2^62 logins never happen). Carrying on would write slots
       // that are never read, and the state would stop advancing; instead the record takes the
       // state, and the slots, no longer its own, are cleared so that numbering starts again.
-      try write(updated, holding: lock)
+      try replace(with: updated, holding: lock)
       return try clearSlots(holding: lock)
     }
     let slot = StateSlot(of: updated, sequence: sequence)
