@@ -18,6 +18,8 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
   require((0...100).contains(options.lookahead), "lookahead out of range")
   require((1...1000).contains(options.maxFailures), "max_failures out of range")
   require((0...31_536_000).contains(options.lockoutSeconds), "lockout out of range")
+  require((0...10_000).contains(options.failDelayMilliseconds), "fail_delay out of range")
+  require((1...600).contains(options.lockTimeoutSeconds), "lock_timeout out of range")
   require(options.store.hasPrefix("/"), "a relative store")
   require(!options.store.utf8.contains { $0 < 0x20 || $0 == 0x7f }, "a store path with control characters")
   require(options.problems.allSatisfy(isOneSafeLine), "a problem that is not one safe line: \(options.problems)")
@@ -33,6 +35,7 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
     case ("nullok", nil): expected.nullok = true
     case ("echo", nil): expected.echo = true
     case ("debug", nil): expected.debug = true
+    case ("lockout_message", nil): expected.lockoutMessage = true
     case ("forward_pass", nil): expected.forwardPass = true
     case ("try_first_pass", nil):
       expected.firstPass = .tryFirstPass
@@ -51,6 +54,8 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
     case ("lookahead", let text?): valid = set(&expected.lookahead, text, 0...100) && valid
     case ("max_failures", let text?): valid = set(&expected.maxFailures, text, 1...1000) && valid
     case ("lockout", let text?): valid = set(&expected.lockoutSeconds, text, 0...31_536_000) && valid
+    case ("fail_delay", let text?): valid = set(&expected.failDelayMilliseconds, text, 0...10_000) && valid
+    case ("lock_timeout", let text?): valid = set(&expected.lockTimeoutSeconds, text, 1...600) && valid
     default: valid = false
     }
   }
