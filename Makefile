@@ -39,7 +39,7 @@ COMPLETION  := $(BUILD)/lockstep.bash
 EXAMPLES    := $(filter-out pam.d-examples/README.md,$(wildcard pam.d-examples/*))
 
 # Debian packages the build and the tests need.
-BUILD_PACKAGES := libpam0g-dev libssl-dev libqrencode-dev pkg-config
+BUILD_PACKAGES := libpam0g-dev nettle-dev libssl-dev libqrencode-dev pkg-config
 TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-google-authenticator strace \
                   openssh-server openssh-client sudo expect jq groff-base libfuse3-dev fuse3
 DEMO_PACKAGES  := pamtester oathtool
@@ -64,10 +64,10 @@ deps:
 test-deps: deps
 	@scripts/install-packages $(TEST_PACKAGES)
 
-$(MODULE): Package.swift $(shell find Sources -type f) | deps
-	$(SWIFT) build -c release --product pam_lockstep --disable-local-rpath
-	@mkdir -p $(BUILD)
-	install -m 0644 "$$($(SWIFT) build -c release --show-bin-path)/libpam_lockstep.so" $@
+# The module is Embedded Swift, built by scripts/build-module from the module's targets (see
+# ARCHITECTURE.md); Package.swift builds the same targets as ordinary Swift for the CLI and tests.
+$(MODULE): scripts/build-module $(shell find Sources -type f) | deps
+	scripts/build-module $@
 
 # --static-swift-stdlib: the Swift runtime is linked in, so the installed tool runs on machines
 # without a Swift toolchain. The CLI does not use Foundation; swift-argument-parser brings in

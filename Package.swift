@@ -1,71 +1,45 @@
 // swift-tools-version:6.0
-import Foundation
 import PackageDescription
 
-/// The package root, so that linker flags can name files in it by absolute path.
-let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
-
+// The module, pam_lockstep.so, is not built here: the Makefile builds it in Embedded Swift from
+// LockstepCore, LockstepPlatform, LockstepNettle and PamLockstep (see ARCHITECTURE.md). This
+// package builds those same targets as ordinary Swift for the CLI and the tests.
 let package = Package(
   name: "Lockstep",
   products: [
-    .library(name: "pam_lockstep", type: .dynamic, targets: ["PamLockstep"]),
-    .executable(name: "lockstep", targets: ["lockstep"]),
+    .executable(name: "lockstep", targets: ["lockstep"])
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
   ],
   targets: [
-    .target(
-      name: "CPAM",
-      // DWARF 4: valgrind 3.19 (Debian 12) cannot read the module's DWARF 5 debug information.
-      cSettings: [.unsafeFlags(["-gdwarf-4"])],
-      linkerSettings: [.linkedLibrary("pam")]
-    ),
-    .systemLibrary(
-      name: "COpenSSL",
-      pkgConfig: "libcrypto",
-      providers: [.apt(["libssl-dev"])]
-    ),
-    .target(name: "LockstepCore"),
-    .target(
-      name: "LockstepPlatform",
-      dependencies: ["LockstepCore", "COpenSSL"]
-    ),
-    .target(
-      name: "PamLockstep",
-      dependencies: ["LockstepCore", "LockstepPlatform", "CPAM"],
-      exclude: ["exports.map"],
-      linkerSettings: [
-        .unsafeFlags([
-          "-static-stdlib", "-use-ld=lld",
-          "-Xlinker", "-z", "-Xlinker", "nodelete",
-          "-Xlinker", "--version-script=\(root)/Sources/PamLockstep/exports.map",
-          // The host's environment is hidden from the image: see Sources/CPAM/hidden_environment.c.
-          "-Xlinker", "--wrap=getenv", "-Xlinker", "--wrap=secure_getenv",
-          "-Xlinker", "--wrap=environ", "-Xlinker", "--wrap=__environ",
-        ])
-      ]
-    ),
-    .systemLibrary(
-      name: "CQRencode",
-      pkgConfig: "libqrencode",
-      providers: [.apt(["libqrencode-dev"])]
-    ),
+    // The C library's headers, as both builds see them.
+    .systemLibrary(name: "CLockstepSystem"),
+    .systemLibrary(name: "CNettle", pkgConfig: "nettle", providers: [.apt(["nettle-dev"])]),
+    .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+    .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
     .systemLibrary(name: "CTimex"),
+    // What a login runs.
+    .target(name: "LockstepCore", dependencies: ["CLockstepSystem"]),
+    .target(name: "LockstepPlatform", dependencies: ["LockstepCore", "CLockstepSystem"]),
+    .target(name: "LockstepNettle", dependencies: ["LockstepCore", "LockstepPlatform", "CNettle"]),
+    // What only administration needs.
+    .target(name: "LockstepAdmin", dependencies: ["LockstepCore"]),
+    .target(name: "LockstepLibCrypto", dependencies: ["LockstepCore", "COpenSSL"]),
     .executableTarget(
       name: "lockstep",
       dependencies: [
-        "LockstepCore", "LockstepPlatform", "CQRencode", "CTimex",
+        "LockstepCore", "LockstepPlatform", "LockstepAdmin", "LockstepLibCrypto", "CQRencode", "CTimex",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     .testTarget(
       name: "LockstepCoreTests",
-      dependencies: ["LockstepCore", "LockstepPlatform"]
+      dependencies: ["LockstepCore", "LockstepPlatform", "LockstepAdmin", "LockstepLibCrypto", "LockstepNettle"]
     ),
     .testTarget(
       name: "PamModuleTests",
-      dependencies: ["LockstepCore", "LockstepPlatform"],
+      dependencies: ["LockstepCore", "LockstepPlatform", "LockstepLibCrypto"],
       exclude: ["Driver", "NSS", "PowerCut"]
     ),
     .testTarget(

@@ -1,3 +1,4 @@
+import LockstepAdmin
 import LockstepCore
 
 /// Any bytes through the importer of `~/.google_authenticator` files, which `lockstep import`

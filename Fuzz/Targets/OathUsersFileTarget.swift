@@ -1,3 +1,4 @@
+import LockstepAdmin
 import LockstepCore
 
 /// Any bytes through the importer of pam_oath's `/etc/users.oath`, which `lockstep import-oath`

@@ -1,3 +1,4 @@
+import LockstepAdmin
 import LockstepCore
 
 /// Any text through the audit of `/etc/pam.d` files that `lockstep check` runs.

@@ -1,3 +1,4 @@
+import LockstepAdmin
 import LockstepCore
 
 /// Any text through the audit of `sshd_config` that `lockstep check` runs.

@@ -1,9 +1,9 @@
 import LockstepCore
-import LockstepPlatform
+import LockstepNettle
 
 /// One login's decision: an answer checked by the module's verifier against any record state
 /// the store can hold, under any policy the arguments allow, at any clock reading, with the
-/// real HMAC and PBKDF2 of libcrypto.
+/// real HMAC and PBKDF2 of nettle, as the module computes them.
 ///
 /// Input: a byte choosing the token type, algorithm, digits and how the answer is made (as
 /// given, the right code for a step near the current one, or a backup code); the record's
@@ -40,7 +40,7 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
   var secret = reader.chunk(limit: 64)
   if secret.isEmpty { secret = [0] }
   record.secret = SecretBytes(secret)
-  let crypto = LibCrypto()
+  let crypto = NettleCrypto()
 
   let verifier = Verifier(policy: policy, crypto: crypto)
   let current = independentStep(now: now, period: Int64(parameters.period)).saturatingAdd(record.offset)
@@ -130,7 +130,7 @@ private func independentStep(now: Int64, period: Int64) -> Int64 {
 }
 
 /// The code of `record` at `step`, as the user's app shows it.
-private func codeText(_ record: UserRecord, step: Int64, crypto: LibCrypto) -> [UInt8] {
+private func codeText(_ record: UserRecord, step: Int64, crypto: NettleCrypto) -> [UInt8] {
   let p = record.parameters
   return OneTimePassword.text(
     secret: record.secret, counter: UInt64(clamping: step), algorithm: p.algorithm, digits: p.digits, crypto: crypto)

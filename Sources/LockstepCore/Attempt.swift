@@ -21,7 +21,7 @@ public struct Attempt {
   /// and `1234-5678` work as shown in apps and on printed backup codes.
   public static func typed(_ answer: UnsafeRawBufferPointer) -> Attempt {
     guard answer.count <= maximumLength else { return Attempt() }
-    let ignored: Set<UInt8> = [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "-")]
+    let ignored: [UInt8] = [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "-")]
     var kept = answer.filter { !ignored.contains($0) }
     defer { wipe(&kept) }
     return Attempt(code: SecretBytes(kept), backupCode: SecretBytes(kept))

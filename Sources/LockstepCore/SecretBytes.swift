@@ -1,6 +1,5 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
+// explicit_bzero(3), the one C function the core calls.
+internal import CLockstepSystem
 
 /// Bytes that must not outlive their use: key material, record text that holds a secret,
 /// answers typed at the prompt.

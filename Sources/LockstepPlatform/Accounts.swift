@@ -1,8 +1,5 @@
+internal import CLockstepSystem
 public import LockstepCore
-
-#if canImport(Glibc)
-  import Glibc
-#endif
 
 /// What the system's user database (NSS: `/etc/passwd`, SSSD, LDAP, winbind…) says of a name.
 public enum AccountName: Equatable {
@@ -38,9 +35,9 @@ public enum Accounts {
       guard failure == 0, let found, let own = found.pointee.pw_name else {
         return .lookupFailed(SystemError("getpwnam_r", code: failure == 0 ? EIO : failure))
       }
-      let bytes = Array(UnsafeRawBufferPointer(start: own, count: strlen(own)))
-      if bytes == name.bytes { return .canonical }
-      guard let canonical = UserName(bytes: bytes) else {
+      let accountName = bytes(ofCString: own)
+      if accountName == name.bytes { return .canonical }
+      guard let canonical = UserName(bytes: accountName) else {
         return .lookupFailed(SystemError("getpwnam_r", code: EINVAL))
       }
       return .alias(of: canonical)

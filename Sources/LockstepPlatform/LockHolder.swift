@@ -1,8 +1,5 @@
+internal import CLockstepSystem
 import LockstepCore
-
-#if canImport(Glibc)
-  import Glibc
-#endif
 
 /// Who holds the `flock(2)` lock on a file, from `/proc/locks`: for the message that says why
 /// a user's lock could not be taken. Read only after a wait has timed out, never on the way
@@ -12,12 +9,9 @@ enum LockHolder {
   /// or `nil` when it cannot be told (no `/proc`, or the lock went away meanwhile).
   static func describe(_ st: stat) -> String? {
     guard let locks = contents(of: "/proc/locks") else { return nil }
-    // glibc's encoding of dev_t (the gnu_dev_major and gnu_dev_minor macros, which Swift
-    // does not import); /proc/locks prints each number in hex, at least two digits.
-    let dev = UInt64(st.st_dev)
-    let major = (dev >> 8) & 0xfff | (dev >> 32) & ~0xfff
-    let minor = dev & 0xff | (dev >> 12) & ~0xff
-    let device = hex(major, width: 2) + ":" + hex(minor, width: 2)
+    // /proc/locks prints each number of the device in hex, at least two digits.
+    let device =
+      hex(UInt64(lockstep_major(st.st_dev)), width: 2) + ":" + hex(UInt64(lockstep_minor(st.st_dev)), width: 2)
     let inode = String(st.st_ino)
     for line in locks.split(separator: UInt8(ascii: "\n")) {
       // "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"; blocked waiters have "->" first.
@@ -52,15 +46,7 @@ enum LockHolder {
   /// The whole of a small `/proc` file, or `nil`.
   private static func contents(of path: String) -> [UInt8]? {
     guard let file = try? FileDescriptor.open(Array(path.utf8), flags: O_RDONLY) else { return nil }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while bytes.count < 1 << 20 {
-      // read(2), not pread(2): /proc files are read front to back.
-      let n = chunk.withUnsafeMutableBytes { buffer in retrying { read(file.raw, buffer.baseAddress, buffer.count) } }
-      guard n > 0 else { break }
-      bytes += chunk.prefix(n)
-    }
-    return bytes
+    return try? file.readToEnd(limit: 1 << 20)
   }
 
   private static func hex(_ value: UInt64, width: Int) -> String {

@@ -1,8 +1,5 @@
+internal import CLockstepSystem
 public import LockstepCore
-
-#if canImport(Glibc)
-  import Glibc
-#endif
 
 /// The directory of user records, opened once and trusted only after its checks pass.
 ///
@@ -22,11 +19,8 @@ public import LockstepCore
 public final class Store {
   /// The directory's path, for messages.
   public let path: String
-  private let directory: FileDescriptor
-  private let crypto = LibCrypto()
-
-  /// The store directory's descriptor, for the listing in `userNames()`.
-  var directoryDescriptor: Int32 { directory.raw }
+  /// The store directory, opened and checked once.
+  let directory: FileDescriptor
 
   /// A sticky directory that others can write to (such as `/tmp`) on the way to the store, if
   /// there is one: safe today, since no one else can rename or remove root's entries there,
@@ -136,12 +130,10 @@ public final class Store {
         // make its directory entry durable before any state is trusted to it. The last byte
         // is added only after the directory sync, so a full size means a durable entry: a
         // creator that crashed before the sync leaves the file short, and the next lock syncs.
-        var failure = posix_fallocate(file.raw, 0, off_t(StateFile.size - 1))
-        guard failure == 0 else { throw SystemError("posix_fallocate", code: failure) }
+        try file.allocate(size: StateFile.size - 1)
         try file.sync()
         try directory.sync()
-        failure = posix_fallocate(file.raw, 0, off_t(StateFile.size))
-        guard failure == 0 else { throw SystemError("posix_fallocate", code: failure) }
+        try file.allocate(size: StateFile.size)
         size = off_t(StateFile.size)
       }
     } catch {
@@ -191,25 +183,24 @@ public final class Store {
     let temporary = user.temporaryFileName
     let temporaryPath = path + "/" + LogText.escape(temporary)
     var record = record
-    guard let id = crypto.randomBytes(count: 8) else {
-      throw .system(path: temporaryPath, SystemError("RAND_bytes", code: EIO))
+    guard let id = SystemRandom.bytes(count: 8) else {
+      throw .system(path: temporaryPath, SystemError("getrandom", code: EIO))
     }
     record.stateID = id.reduce(0) { $0 << 8 | UInt64($1) }
     let text = RecordFormat.serialize(record)
     do throws(SystemError) {
-      _ = withCString(temporary) { unlinkat(directory.raw, $0, 0) }
+      try directory.remove(temporary)
       let file = try FileDescriptor.open(temporary, in: directory.raw, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW)
       try file.giveToRoot()
       try file.setMode(0o600)
       try file.writeAll(text)
       try file.sync()
-      let renamed = withCString(temporary) { from in
-        withCString(user.recordFileName) { to in renameat(directory.raw, from, directory.raw, to) }
-      }
-      guard renamed == 0 else { throw SystemError("renameat") }
+      try directory.rename(temporary, to: user.recordFileName)
       try directory.sync()
     } catch {
-      _ = withCString(temporary) { unlinkat(directory.raw, $0, 0) }
+      // The first failure is the one to report; a temporary file left behind is removed by the
+      // next write.
+      _ = try? directory.remove(temporary)
       throw .system(path: temporaryPath, error)
     }
   }
@@ -261,10 +252,7 @@ public final class Store {
   /// Deletes `user`'s record, durably. Deleting a record that does not exist is not an error.
   public func remove(holding lock: UserLock) throws(StoreError) {
     let user = lock.user
-    let failure: Int32 = withCString(user.recordFileName) { unlinkat(directory.raw, $0, 0) == 0 ? 0 : errno }
-    if failure != 0 && failure != ENOENT {
-      throw .system(path: recordPath(user), SystemError("unlinkat", code: failure))
-    }
+    do { try directory.remove(user.recordFileName) } catch { throw .system(path: recordPath(user), error) }
     do { try directory.sync() } catch { throw .system(path: path, error) }
   }
 
@@ -322,7 +310,7 @@ public final class Store {
   /// root's alone: not a regular file, not owned by root, accessible by group or others, with
   /// another hard link, or (when `group` is set) with a group other than root's.
   private func checkOwnership(_ st: stat, path: String, group: Bool = true) throws(StoreError) {
-    if st.st_mode & S_IFMT != S_IFREG { throw .unsafeRecord(path: path, reason: "it is not a regular file") }
+    if fileType(st.st_mode) != mode_t(S_IFREG) { throw .unsafeRecord(path: path, reason: "it is not a regular file") }
     if st.st_uid != 0 { throw .unsafeRecord(path: path, reason: "it is not owned by root (uid \(st.st_uid))") }
     if group && st.st_gid != 0 {
       throw .unsafeRecord(path: path, reason: "its group is not root's (gid \(st.st_gid))")

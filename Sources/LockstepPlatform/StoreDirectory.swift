@@ -1,19 +1,15 @@
+internal import CLockstepSystem
 public import LockstepCore
-
-#if canImport(Glibc)
-  import Glibc
-#endif
 
 extension Store {
   /// Creates the store directory at `path` if it does not exist yet: owned by root's user and
   /// group, with mode `0700`. The parent directory must exist. An existing directory
   /// is left as it is; opening it with `Store(path:)` afterwards checks it.
   public static func createDirectory(path: String) throws(StoreError) {
-    let made = withCString(Array(path.utf8)) { mkdir($0, 0o700) }
-    if made != 0 {
-      let failure = errno
-      if failure == EEXIST { return }
-      throw .unusableDirectory(path: path, reason: SystemError("mkdir", code: failure).description)
+    do {
+      guard try FileDescriptor.makeDirectory(Array(path.utf8), mode: 0o700) else { return }
+    } catch {
+      throw .unusableDirectory(path: path, reason: error.description)
     }
     // mkdir(2) applies the umask; set the mode the store needs explicitly.
     let directory: FileDescriptor
@@ -54,9 +50,8 @@ extension Store {
   /// is given to root's group the next time the user's lock is taken.
   public func filesNotInRootGroup(_ user: UserName) -> [(path: String, group: UInt32)] {
     [(user.recordFileName, recordPath(user)), (user.stateFileName, statePath(user))].compactMap { name, path in
-      var st = stat()
-      let found = withCString(name) { fstatat(directoryDescriptor, $0, &st, AT_SYMLINK_NOFOLLOW) } == 0
-      return found && st.st_gid != 0 ? (path, st.st_gid) : nil
+      guard let st = try? directory.status(of: name) else { return nil }
+      return st.st_gid != 0 ? (path, st.st_gid) : nil
     }
   }
 
@@ -66,38 +61,15 @@ extension Store {
   /// command that enrolls the user writes a new record whatever state file it locked.
   public func removeStateFile(holding lock: UserLock) throws(StoreError) -> Bool {
     guard try enrollment(lock.user) == nil else { return false }
-    let failure: Int32 = withCString(lock.user.stateFileName) { unlinkat(directoryDescriptor, $0, 0) == 0 ? 0 : errno }
-    if failure != 0 && failure != ENOENT {
-      throw .system(path: statePath(lock.user), SystemError("unlinkat", code: failure))
+    do { try directory.remove(lock.user.stateFileName) } catch {
+      throw .system(path: statePath(lock.user), error)
     }
-    guard retrying({ fsync(directoryDescriptor) }) == 0 else { throw .system(path: path, SystemError("fsync")) }
+    do { try directory.sync() } catch { throw .system(path: path, error) }
     return true
   }
 
   /// Every entry of the store directory but `.` and `..`, as bytes.
   private func entryNames() throws(StoreError) -> [[UInt8]] {
-    // A stream on a duplicate of the checked descriptor, not a second open of the path.
-    let copy = fcntl(directoryDescriptor, F_DUPFD_CLOEXEC, 0)
-    guard copy >= 0 else { throw .system(path: path, SystemError("fcntl")) }
-    guard let stream = fdopendir(copy) else {
-      let failure = SystemError("fdopendir")
-      close(copy)
-      throw .system(path: path, failure)
-    }
-    rewinddir(stream)
-    defer { closedir(stream) }
-    var names: [[UInt8]] = []
-    while true {
-      errno = 0
-      guard let entry = readdir(stream) else {
-        if errno != 0 { throw .system(path: path, SystemError("readdir")) }
-        break
-      }
-      let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-        Array(raw.prefix { $0 != 0 })
-      }
-      if bytes != [UInt8(ascii: ".")] && bytes != [UInt8(ascii: "."), UInt8(ascii: ".")] { names.append(bytes) }
-    }
-    return names
+    do { return try directory.entryNames() } catch { throw .system(path: path, error) }
   }
 }

@@ -1,8 +1,5 @@
+internal import CLockstepSystem
 import LockstepCore
-
-#if canImport(Glibc)
-  import Glibc
-#endif
 
 /// Opens the store directory by walking its path one component at a time from `/`, so that
 /// nothing on the way can redirect the module to a directory someone else prepared.
@@ -22,7 +19,12 @@ enum StorePath {
   /// The store directory at `path`, checked, and the first sticky directory writable by others
   /// the walk passed through, if any.
   static func open(_ path: String) throws(StoreError) -> (FileDescriptor, writableAncestor: String?) {
-    let absolute = path.hasPrefix("/") ? path : workingDirectory() + "/" + path
+    var absolute = Array(path.utf8)
+    if absolute.first != UInt8(ascii: "/") {
+      do { absolute = try FileDescriptor.workingDirectory() + [UInt8(ascii: "/")] + absolute } catch {
+        throw .unusableDirectory(path: path, reason: error.description)
+      }
+    }
     var pending = components(of: absolute)
     var current = try directory(at: Array("/".utf8), from: AT_FDCWD, shownAs: "/", store: path)
     var shown = ""
@@ -31,17 +33,17 @@ enum StorePath {
     while let name = pending.popLast() {
       if name == Array(".".utf8) { continue }
       let next = shown + "/" + LogText.escape(name)
-      var st = stat()
-      guard withCString(name, { fstatat(current.raw, $0, &st, AT_SYMLINK_NOFOLLOW) }) == 0 else {
-        throw .unusableDirectory(path: path, reason: "\(next): \(SystemError("fstatat"))")
+      let st: stat
+      do { st = try current.status(of: name) } catch {
+        throw .unusableDirectory(path: path, reason: "\(next): \(error)")
       }
-      if st.st_mode & S_IFMT == S_IFLNK {
+      if fileType(st.st_mode) == mode_t(S_IFLNK) {
         guard st.st_uid == 0 else {
           throw .unusableDirectory(
             path: path, reason: "\(next) is a symbolic link owned by uid \(st.st_uid), not by root")
         }
         links += 1
-        guard links <= maximumLinks, let target = linkTarget(name, in: current.raw), !target.isEmpty else {
+        guard links <= maximumLinks, let target = try? current.linkTarget(name), !target.isEmpty else {
           throw .unusableDirectory(path: path, reason: "\(next) is a symbolic link that cannot be followed")
         }
         pending += components(of: target)
@@ -51,7 +53,7 @@ enum StorePath {
         }
         continue
       }
-      if S_ISVTX & st.st_mode != 0 && st.st_mode & 0o002 != 0 && writableAncestor == nil {
+      if st.st_mode & mode_t(S_ISVTX) != 0 && st.st_mode & 0o002 != 0 && writableAncestor == nil {
         writableAncestor = next
       }
       current = try directory(at: name, from: current.raw, shownAs: next, store: path)
@@ -82,7 +84,7 @@ enum StorePath {
     if st.st_uid != 0 {
       throw .unusableDirectory(path: store, reason: "\(shown) is not owned by root (uid \(st.st_uid))")
     }
-    if st.st_mode & 0o022 != 0 && st.st_mode & S_ISVTX == 0 {
+    if st.st_mode & 0o022 != 0 && st.st_mode & mode_t(S_ISVTX) == 0 {
       throw .unusableDirectory(
         path: store, reason: "\(shown) is writable by group or others and not sticky (mode \(octal(st.st_mode)))")
     }
@@ -92,24 +94,5 @@ enum StorePath {
   /// The non-empty components of `path`, last first (so that `popLast` gives the next one).
   private static func components(of path: [UInt8]) -> [[UInt8]] {
     path.split(separator: UInt8(ascii: "/")).map { Array($0) }.reversed()
-  }
-
-  private static func components(of path: String) -> [[UInt8]] {
-    components(of: Array(path.utf8))
-  }
-
-  /// The target of the symbolic link `name` in `directory` (`readlinkat(2)`).
-  private static func linkTarget(_ name: [UInt8], in directory: Int32) -> [UInt8]? {
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-    let count = withCString(name) { link in readlinkat(directory, link, &buffer, buffer.count) }
-    guard count >= 0, count < buffer.count else { return nil }
-    return buffer.prefix(count).map { UInt8(bitPattern: $0) }
-  }
-
-  /// The working directory (`getcwd(3)`), for a relative store path.
-  private static func workingDirectory() -> String {
-    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-    guard getcwd(&buffer, buffer.count) != nil else { return "." }
-    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 }

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
+internal import CLockstepSystem
 
 /// The wall clock, read with `clock_gettime(CLOCK_REALTIME)`.
 public enum SystemClock {

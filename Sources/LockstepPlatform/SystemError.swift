@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-  import Glibc
-#endif
+internal import CLockstepSystem
 
 /// A failed system call: its name and the `errno` it left, captured immediately after the call.
 public struct SystemError: Error, Equatable, CustomStringConvertible {
@@ -10,7 +8,13 @@ public struct SystemError: Error, Equatable, CustomStringConvertible {
   public let code: Int32
 
   /// Captures the current `errno` for `call`.
-  public init(_ call: String, code: Int32 = errno) {
+  public init(_ call: String) {
+    self.init(call, code: lockstep_errno())
+  }
+
+  /// The failure of `call` with `code`, for calls that return their error (`posix_fallocate`,
+  /// `getpwnam_r`) and for failures found without a call.
+  public init(_ call: String, code: Int32) {
     self.call = call
     self.code = code
   }

@@ -1,5 +1,6 @@
 internal import CPAM
 import LockstepCore
+import LockstepNettle
 import LockstepPlatform
 
 /// One run of `pam_sm_authenticate`: the data path of a login, from the module's arguments to
@@ -16,14 +17,14 @@ import LockstepPlatform
 final class Authentication {
   let session: PAMSession
   let options: ModuleOptions
-  let verifier: Verifier<LibCrypto>
+  let verifier: Verifier<NettleCrypto>
   /// When the answer being checked arrived (the monotonic clock), once there is one.
   private var answeredAt: UInt64?
 
   init(session: PAMSession, options: ModuleOptions) {
     self.session = session
     self.options = options
-    verifier = Verifier(policy: VerificationPolicy(options), crypto: LibCrypto())
+    verifier = Verifier(policy: VerificationPolicy(options), crypto: NettleCrypto())
   }
 
   func run() -> PAMCode {

@@ -1,9 +1,6 @@
+internal import CLockstepSystem
 internal import CPAM
 import LockstepCore
-
-#if canImport(Glibc)
-  import Glibc
-#endif
 
 /// One call into the module: the PAM handle and the few things the module asks of it.
 /// Every method turns PAM's C conventions into Swift values; none can trap.

@@ -1,5 +1,6 @@
 import ArgumentParser
 internal import CTimex
+import LockstepAdmin
 import LockstepCore
 import LockstepPlatform
 

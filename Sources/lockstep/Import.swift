@@ -1,4 +1,5 @@
 import ArgumentParser
+import LockstepAdmin
 import LockstepCore
 import LockstepPlatform
 

@@ -1,4 +1,5 @@
 import Foundation
+import LockstepAdmin
 import LockstepCore
 import Testing
 

@@ -50,12 +50,14 @@ struct OneTimePasswordTests {
   @Test("RFC 4226 Appendix D HOTP values", arguments: Array(rfc4226Codes.enumerated()))
   func rfc4226(counter: Int, expected: String) {
     let secret = secretBytes(rfcSeedSHA1)
-    let text = OneTimePassword.text(
-      secret: secret, counter: UInt64(counter), algorithm: .sha1, digits: 6, crypto: libCrypto)
-    #expect(String(decoding: text ?? [], as: UTF8.self) == expected)
-    let code = OneTimePassword.code(
-      secret: secret, counter: UInt64(counter), algorithm: .sha1, digits: 6, crypto: libCrypto)
-    #expect(code == UInt32(expected))
+    for provider in Provider.allCases {
+      let text = OneTimePassword.text(
+        secret: secret, counter: UInt64(counter), algorithm: .sha1, digits: 6, crypto: provider.crypto)
+      #expect(String(decoding: text ?? [], as: UTF8.self) == expected, "\(provider)")
+      let code = OneTimePassword.code(
+        secret: secret, counter: UInt64(counter), algorithm: .sha1, digits: 6, crypto: provider.crypto)
+      #expect(code == UInt32(expected), "\(provider)")
+    }
   }
 
   @Test("RFC 6238 Appendix B TOTP values", arguments: rfc6238Vectors)
@@ -63,10 +65,12 @@ struct OneTimePasswordTests {
     let parameters = TokenParameters(kind: .totp, algorithm: vector.algorithm, digits: 8, period: 30)
     let step = parameters.timeStep(at: vector.time)
     #expect(step == vector.step)
-    let text = OneTimePassword.text(
-      secret: secretBytes(vector.seed), counter: UInt64(vector.step), algorithm: vector.algorithm, digits: 8,
-      crypto: libCrypto)
-    #expect(String(decoding: text ?? [], as: UTF8.self) == vector.code)
+    for provider in Provider.allCases {
+      let text = OneTimePassword.text(
+        secret: secretBytes(vector.seed), counter: UInt64(vector.step), algorithm: vector.algorithm, digits: 8,
+        crypto: provider.crypto)
+      #expect(String(decoding: text ?? [], as: UTF8.self) == vector.code, "\(provider)")
+    }
   }
 
   @Test("fewer digits are the low digits of the same truncated value")

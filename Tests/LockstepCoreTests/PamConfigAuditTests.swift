@@ -1,3 +1,4 @@
+import LockstepAdmin
 import LockstepCore
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import LockstepCore
+import LockstepLibCrypto
 import LockstepPlatform
 
 /// The production crypto provider, shared by all tests.

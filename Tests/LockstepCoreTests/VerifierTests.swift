@@ -1,4 +1,5 @@
 import LockstepCore
+import LockstepLibCrypto
 import LockstepPlatform
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import LockstepCore
+import LockstepLibCrypto
 import LockstepPlatform
 import Testing
 
@@ -15,12 +16,28 @@ import Testing
     #expect(names.sorted() == ["pam_sm_authenticate", "pam_sm_setcred"])
   }
 
-  @Test func staysResidentAndNeedsNoSwiftLibraries() throws {
+  @Test func staysResidentAndNeedsOnlyLibcLibpamAndLibnettle() throws {
+    // Embedded Swift: no Swift runtime, no libstdc++, no libcrypto (see ARCHITECTURE.md).
     let dynamic = try runCommand("/usr/bin/readelf", ["-d", Paths.module])
     #expect(dynamic.output.contains("NODELETE"))
-    let needed = dynamic.output.split(separator: "\n").filter { $0.contains("(NEEDED)") }
-    #expect(!needed.isEmpty)
-    #expect(!needed.contains { $0.contains("swift") || $0.contains("Foundation") || $0.contains("dispatch") })
+    let needed = dynamic.output.split(separator: "\n").filter { $0.contains("(NEEDED)") }.compactMap { line in
+      line.split(separator: "[").last?.split(separator: "]").first.map(String.init)
+    }
+    #expect(needed.sorted() == ["libc.so.6", "libnettle.so.8", "libpam.so.0"])
+  }
+
+  @Test func readsNoEnvironmentVariable() throws {
+    // Inside sudo the environment is the caller's: nothing in the image may look at it.
+    let nm = try runCommand("/usr/bin/nm", ["-D", "--undefined-only", Paths.module])
+    #expect(nm.status == 0)
+    let names = nm.output.split(separator: "\n").compactMap {
+      $0.split(separator: " ").last?.split(separator: "@").first
+    }
+    #expect(!names.isEmpty)
+    let environment = names.filter {
+      ["getenv", "secure_getenv", "environ", "__environ", "setenv", "putenv"].contains(String($0))
+    }
+    #expect(environment.isEmpty, "\(environment)")
   }
 
   @Test func hasNoRunPathToSearchForLibraries() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import LockstepCore
+import LockstepLibCrypto
 import LockstepPlatform
 import Testing
 

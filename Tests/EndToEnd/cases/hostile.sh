@@ -83,11 +83,11 @@ hostile_ld_library_path() {
   make_hostile_directory || return 1
   # The probe, under the names of libraries that sudo and the module load.
   local library
-  for library in libcrypto.so.3 libpam.so.0; do cp "$HOSTILE/probe.so" "$HOSTILE/$library"; done
+  for library in libnettle.so.8 libpam.so.0; do cp "$HOSTILE/probe.so" "$HOSTILE/$library"; done
   local resolved
   resolved=$(LD_LIBRARY_PATH=$HOSTILE /usr/bin/ldd "$MODULE" 2>/dev/null)
-  check "control: in an ordinary process, LD_LIBRARY_PATH would replace the module's libcrypto" \
-    grep -q "libcrypto.so.3 => $HOSTILE/" <<<"$resolved"
+  check "control: in an ordinary process, LD_LIBRARY_PATH would replace the module's libnettle" \
+    grep -q "libnettle.so.8 => $HOSTILE/" <<<"$resolved"
   quiet_same_outcomes LD_LIBRARY_PATH="$HOSTILE"
   check "no library from LD_LIBRARY_PATH should have been loaded" no_markers
 }

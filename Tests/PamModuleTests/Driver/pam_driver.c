@@ -24,7 +24,7 @@
  * last answer to pam_authenticate's return, on the monotonic clock (what a client measures
  * from sending its answer to hearing the verdict).
  *
- * It also defines PKCS5_PBKDF2_HMAC (the backup-code hash, forwarded to libcrypto's); with
+ * It also defines nettle_pbkdf2_hmac_sha256 (the backup-code hash, forwarded to libnettle's); with
  * --report-hashing each call prints "pbkdf2 holding-lock" or "pbkdf2 without-lock", after
  * whether this process holds an flock at that instant (from /proc/locks).
  *
@@ -38,6 +38,7 @@
 #include <security/pam_appl.h>
 
 #include <dirent.h>
+#include <stdint.h>
 #include <dlfcn.h>
 #include <time.h>
 #include <fcntl.h>
@@ -430,18 +431,17 @@ static int holds_a_lock(void) {
   return held;
 }
 
-typedef int (*pbkdf2_function)(const char *, int, const unsigned char *, int, int, const void *, int,
-                               unsigned char *);
+typedef void (*pbkdf2_function)(size_t, const uint8_t *, unsigned, size_t, const uint8_t *, size_t, uint8_t *);
 
 /* The module's call binds here (the driver is linked with -rdynamic); the real function is
-   libcrypto's, which the module loaded. */
-int PKCS5_PBKDF2_HMAC(const char *pass, int passlen, const unsigned char *salt, int saltlen, int iter,
-                      const void *digest, int keylen, unsigned char *out) {
+   libnettle's, which the module loaded. */
+void nettle_pbkdf2_hmac_sha256(size_t key_length, const uint8_t *key, unsigned iterations, size_t salt_length,
+                               const uint8_t *salt, size_t length, uint8_t *dst) {
   if (report_hashing) printf("pbkdf2 %s\n", holds_a_lock() ? "holding-lock" : "without-lock");
-  void *crypto = dlopen("libcrypto.so.3", RTLD_LAZY | RTLD_NOLOAD);
-  pbkdf2_function real = crypto ? (pbkdf2_function)dlsym(crypto, "PKCS5_PBKDF2_HMAC") : NULL;
-  if (crypto) dlclose(crypto);
-  return real ? real(pass, passlen, salt, saltlen, iter, digest, keylen, out) : 0;
+  void *nettle = dlopen("libnettle.so.8", RTLD_LAZY | RTLD_NOLOAD);
+  pbkdf2_function real = nettle ? (pbkdf2_function)dlsym(nettle, "nettle_pbkdf2_hmac_sha256") : NULL;
+  if (nettle) dlclose(nettle);
+  if (real) real(key_length, key, iterations, salt_length, salt, length, dst);
 }
 
 /* ---- secrets left in memory ------------------------------------------------------------- */

@@ -1,3 +1,5 @@
+public import LockstepCore
+
 /// Reads the `~/.google_authenticator` file that Debian's `google-authenticator` tool
 /// (package `libpam-google-authenticator`) writes and `pam_google_authenticator.so` reads.
 ///

@@ -1,3 +1,5 @@
+import LockstepCore
+
 /// One line of a text file: its number (from 1) and its bytes without the line ending.
 struct TextLine {
   /// The line number, counted from 1.

@@ -1,3 +1,5 @@
+public import LockstepCore
+
 /// An enrollment read from a `~/.google_authenticator` file, ready for the CLI to turn into a
 /// lockstep record: the token, its state, and what the old configuration said about windows.
 public struct ImportedToken {

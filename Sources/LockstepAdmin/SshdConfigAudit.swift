@@ -1,3 +1,5 @@
+import LockstepCore
+
 /// Checks an OpenSSH `sshd_config` for settings under which SSH logins are not asked for a
 /// code by pam_lockstep.
 ///

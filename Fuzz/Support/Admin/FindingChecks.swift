@@ -1,3 +1,4 @@
+import LockstepAdmin
 import LockstepCore
 
 /// Checks what every configuration audit promises of its findings: they come in the order

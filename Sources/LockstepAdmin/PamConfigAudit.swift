@@ -1,3 +1,5 @@
+import LockstepCore
+
 /// Checks a file from `/etc/pam.d` for lines that load `pam_lockstep.so` in a way that does not
 /// protect logins as intended.
 ///

@@ -1,3 +1,5 @@
+public import LockstepCore
+
 /// Reads the users file of `pam_oath` (OATH Toolkit, Debian package `libpam-oath`), usually
 /// `/etc/users.oath`.
 ///

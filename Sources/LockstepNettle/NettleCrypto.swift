@@ -1,0 +1,78 @@
+internal import CNettle
+public import LockstepCore
+internal import LockstepPlatform
+
+/// The core's cryptographic primitives, implemented with nettle (Debian's `libnettle8`, the
+/// crypto library of GnuTLS): what the module links, since loading it costs a fraction of
+/// OpenSSL 3's initialisation in every fresh sshd or sudo process. Randomness is the kernel's
+/// (`getrandom(2)`, see `SystemRandom`). The CLI uses `LibCrypto` instead, so that each
+/// record it writes and the module verifies is checked by two implementations.
+public struct NettleCrypto: CryptoProvider {
+  public init() {}
+
+  /// `hmac_sha1_*`, `hmac_sha256_*` or `hmac_sha512_*`: set the key, update with the message,
+  /// take the digest. The context, which holds key-derived state, is wiped afterwards.
+  public func hmac(
+    _ algorithm: OTPAlgorithm, key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer
+  )
+    -> [UInt8]
+  {
+    var digest = [UInt8](repeating: 0, count: algorithm.digestLength)
+    let keyBytes = key.baseAddress?.assumingMemoryBound(to: UInt8.self)
+    let messageBytes = message.baseAddress?.assumingMemoryBound(to: UInt8.self)
+    digest.withUnsafeMutableBufferPointer { out in
+      switch algorithm {
+      case .sha1:
+        var context = hmac_sha1_ctx()
+        nettle_hmac_sha1_set_key(&context, key.count, keyBytes)
+        nettle_hmac_sha1_update(&context, message.count, messageBytes)
+        nettle_hmac_sha1_digest(&context, out.count, out.baseAddress)
+        withUnsafeMutableBytes(of: &context) { wipeMemory($0) }
+      case .sha256:
+        var context = hmac_sha256_ctx()
+        nettle_hmac_sha256_set_key(&context, key.count, keyBytes)
+        nettle_hmac_sha256_update(&context, message.count, messageBytes)
+        nettle_hmac_sha256_digest(&context, out.count, out.baseAddress)
+        withUnsafeMutableBytes(of: &context) { wipeMemory($0) }
+      case .sha512:
+        var context = hmac_sha512_ctx()
+        nettle_hmac_sha512_set_key(&context, key.count, keyBytes)
+        nettle_hmac_sha512_update(&context, message.count, messageBytes)
+        nettle_hmac_sha512_digest(&context, out.count, out.baseAddress)
+        withUnsafeMutableBytes(of: &context) { wipeMemory($0) }
+      }
+    }
+    return digest
+  }
+
+  /// `pbkdf2_hmac_sha256`.
+  public func pbkdf2SHA256(
+    password: UnsafeRawBufferPointer, salt: [UInt8], iterations: Int, length: Int
+  )
+    -> [UInt8]?
+  {
+    guard iterations > 0, iterations <= Int(UInt32.max), length > 0 else { return nil }
+    var out = [UInt8](repeating: 0, count: length)
+    let passwordBytes = password.baseAddress?.assumingMemoryBound(to: UInt8.self)
+    out.withUnsafeMutableBufferPointer { result in
+      salt.withUnsafeBufferPointer { saltBytes in
+        nettle_pbkdf2_hmac_sha256(
+          password.count, passwordBytes, UInt32(iterations), saltBytes.count, saltBytes.baseAddress,
+          result.count, result.baseAddress)
+      }
+    }
+    return out
+  }
+
+  /// `getrandom(2)`.
+  public func randomBytes(count: Int) -> [UInt8]? {
+    SystemRandom.bytes(count: count)
+  }
+
+  /// `memeql_sec`, after comparing the (public) lengths.
+  public func constantTimeEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    guard a.count == b.count else { return false }
+    guard let first = a.baseAddress, let second = b.baseAddress else { return true }
+    return nettle_memeql_sec(first, second, a.count) != 0
+  }
+}
