@@ -26,13 +26,13 @@ public struct ModuleOptions: Equatable, Sendable {
   /// `nullok`: users with no record are let through by this module (`PAM_IGNORE`).
   public var nullok = false
   /// `window=N`: how many time steps before and after the current one are accepted.
-  public var window = 1
+  public var window = ModuleSetting.window.defaultValue
   /// `lookahead=N`: how many HOTP counter values past the expected one are accepted.
-  public var lookahead = 10
+  public var lookahead = ModuleSetting.lookahead.defaultValue
   /// `max_failures=N`: consecutive failures that start a lockout.
-  public var maxFailures = 5
+  public var maxFailures = ModuleSetting.maxFailures.defaultValue
   /// `lockout=SECONDS`: how long a lockout lasts.
-  public var lockoutSeconds = 900
+  public var lockoutSeconds = ModuleSetting.lockout.defaultValue
   /// `prompt=TEXT`: the prompt; `nil` means the default for the mode.
   public var prompt: String?
   /// `echo`: show the code as it is typed.
@@ -44,10 +44,10 @@ public struct ModuleOptions: Equatable, Sendable {
   /// `fail_delay=MS`: every refusal of an answer is returned no sooner than this many
   /// milliseconds after the answer arrived, so that how long a refusal takes tells nothing of
   /// the work behind it (whether the user is enrolled, has backup codes, was locked out).
-  public var failDelayMilliseconds = 500
+  public var failDelayMilliseconds = ModuleSetting.failDelay.defaultValue
   /// `lock_timeout=SECONDS`: how long a login waits for another process to release the
   /// user's lock before it fails closed.
-  public var lockTimeoutSeconds = 5
+  public var lockTimeoutSeconds = ModuleSetting.lockTimeout.defaultValue
   /// `lockout_message`: tell a locked-out user so through the application (`PAM_ERROR_MSG`).
   /// Only for services where a first factor always comes first (sudo, key then code), since
   /// it tells whoever reaches the prompt that the account is enrolled.
@@ -83,12 +83,14 @@ public struct ModuleOptions: Equatable, Sendable {
           problems.append("'store=' needs an absolute directory path without control characters")
         }
       case ("prompt", let text?): prompt = text
-      case ("window", let v?): window = number(argument, v, 0...10) ?? window
-      case ("lookahead", let v?): lookahead = number(argument, v, 0...100) ?? lookahead
-      case ("max_failures", let v?): maxFailures = number(argument, v, 1...1000) ?? maxFailures
-      case ("lockout", let v?): lockoutSeconds = number(argument, v, 0...31_536_000) ?? lockoutSeconds
-      case ("fail_delay", let v?): failDelayMilliseconds = number(argument, v, 0...10_000) ?? failDelayMilliseconds
-      case ("lock_timeout", let v?): lockTimeoutSeconds = number(argument, v, 1...600) ?? lockTimeoutSeconds
+      case (ModuleSetting.window.name, let v?): window = number(argument, v, .window) ?? window
+      case (ModuleSetting.lookahead.name, let v?): lookahead = number(argument, v, .lookahead) ?? lookahead
+      case (ModuleSetting.maxFailures.name, let v?): maxFailures = number(argument, v, .maxFailures) ?? maxFailures
+      case (ModuleSetting.lockout.name, let v?): lockoutSeconds = number(argument, v, .lockout) ?? lockoutSeconds
+      case (ModuleSetting.failDelay.name, let v?):
+        failDelayMilliseconds = number(argument, v, .failDelay) ?? failDelayMilliseconds
+      case (ModuleSetting.lockTimeout.name, let v?):
+        lockTimeoutSeconds = number(argument, v, .lockTimeout) ?? lockTimeoutSeconds
       default:
         problems.append("unknown argument '\(Self.printable(argument))'")
       }
@@ -112,10 +114,10 @@ public struct ModuleOptions: Equatable, Sendable {
       + "prompt=\"\(Self.printable(effectivePrompt))\""
   }
 
-  private mutating func number(_ argument: String, _ text: String, _ range: ClosedRange<Int>) -> Int? {
+  private mutating func number(_ argument: String, _ text: String, _ setting: ModuleSetting) -> Int? {
+    let range = setting.range
     guard let n = Int64(asciiString: text), n >= Int64(range.lowerBound), n <= Int64(range.upperBound) else {
-      problems.append(
-        "'\(Self.printable(argument))' needs a whole number from \(range.lowerBound) to \(range.upperBound)")
+      problems.append("'\(Self.printable(argument))' needs a whole number \(setting.rangeText)")
       return nil
     }
     return Int(n)

@@ -9,7 +9,10 @@ public struct VerificationPolicy: Equatable, Sendable {
   /// Length of a lockout in seconds; 0 turns lockout off.
   public var lockoutSeconds: Int
 
-  public init(window: Int = 1, lookahead: Int = 10, maxFailures: Int = 5, lockoutSeconds: Int = 900) {
+  public init(
+    window: Int = ModuleSetting.window.defaultValue, lookahead: Int = ModuleSetting.lookahead.defaultValue,
+    maxFailures: Int = ModuleSetting.maxFailures.defaultValue, lockoutSeconds: Int = ModuleSetting.lockout.defaultValue
+  ) {
     self.window = window
     self.lookahead = lookahead
     self.maxFailures = maxFailures

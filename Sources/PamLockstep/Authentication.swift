@@ -29,7 +29,7 @@ final class Authentication {
 
   func run() -> PAMCode {
     let code = decide()
-    if let answeredAt, code != PAMCode(PAM_SUCCESS), code != PAMCode(PAM_IGNORE) {
+    if let answeredAt, code != .success, code != .ignore {
       let delay = UInt64(options.failDelayMilliseconds) &* 1_000_000
       MonotonicClock.sleep(until: answeredAt &+ delay, longest: delay)
     }
@@ -41,7 +41,7 @@ final class Authentication {
       for problem in options.problems {
         session.log(LOG_ERR, "configuration error: \(problem); refusing to authenticate")
       }
-      return PAMCode(PAM_SERVICE_ERR)
+      return .serviceError
     }
     if options.debug { session.log(LOG_DEBUG, "configuration: \(options.summary)") }
     let rawUser: [UInt8]
@@ -51,7 +51,7 @@ final class Authentication {
     }
     guard let given = UserName(bytes: rawUser) else {
       log(LOG_NOTICE, "refusing an unusable user name", user: LogText.field(rawUser))
-      return PAMCode(PAM_AUTH_ERR)
+      return .authError
     }
     // The record is the account's: sshd, su and login accept every name the user database
     // resolves to it (`ALICE` for alice in a case-insensitive directory).
@@ -65,7 +65,7 @@ final class Authentication {
       log(LOG_NOTICE, "the name \(given) given is another name of this account", user: account.description)
     case .lookupFailed(let error):
       log(LOG_ERR, "the user database could not be read (\(error)); failing closed", user: given.description)
-      return PAMCode(PAM_AUTHINFO_UNAVAIL)
+      return .authInfoUnavailable
     }
     let store: Store
     let enrolled: UserRecord?
@@ -74,7 +74,7 @@ final class Authentication {
       enrolled = try store.enrollment(user)
     } catch {
       log(LOG_ERR, error.description, user: user.description)
-      return PAMCode(PAM_AUTHINFO_UNAVAIL)
+      return .authInfoUnavailable
     }
     guard let enrolled else { return unenrolled(user, alias: alias) }
     return authenticate(user, store: store, enrollment: enrolled)
@@ -87,7 +87,7 @@ final class Authentication {
     if options.nullok && alias == nil {
       if options.debug { log(LOG_DEBUG, "not enrolled; ignored (nullok)", user: user.description) }
       if options.forwardPass { forwardWholeAnswer() }
-      return PAMCode(PAM_IGNORE)
+      return .ignore
     }
     if case .failure(let code) = obtainAttempt(digits: TokenParameters.standard.digits) { return code }
     if let alias, options.nullok {
@@ -98,7 +98,7 @@ final class Authentication {
     } else {
       log(LOG_NOTICE, "refused: user is not enrolled", user: user.description)
     }
-    return PAMCode(PAM_AUTH_ERR)
+    return .authError
   }
 
   /// With `forward_pass` and `nullok`, an unenrolled user has no code to type, but the modules
@@ -115,14 +115,14 @@ final class Authentication {
       let attempt = stacked.withUnsafeBytes { Attempt.typed($0) }
       if attempt.couldBeCode(digits: digits) {
         let code = check(attempt, for: user, in: store, enrollment: enrollment)
-        if code == PAMCode(PAM_SUCCESS) || options.firstPass == .useFirstPass { return code }
+        if code == .success || options.firstPass == .useFirstPass { return code }
       } else if options.firstPass == .useFirstPass {
         log(LOG_NOTICE, "refused: the stacked password is not a code (use_first_pass)", user: user.description)
-        return PAMCode(PAM_AUTH_ERR)
+        return .authError
       }
     } else if options.firstPass == .useFirstPass {
       log(LOG_NOTICE, "refused: no stacked password to use (use_first_pass)", user: user.description)
-      return PAMCode(PAM_AUTH_ERR)
+      return .authError
     }
     switch obtainAttempt(digits: digits) {
     case .failure(let code): return code
@@ -154,7 +154,7 @@ final class Authentication {
       let lock = try store.lock(user, timeoutMilliseconds: options.lockTimeoutSeconds * 1000)
       guard let current = try store.read(user, holding: lock) else {
         log(LOG_NOTICE, "refused: the record disappeared during the login", user: user.description)
-        return PAMCode(PAM_AUTH_ERR)
+        return .authError
       }
       record = current
       let verdict = verifier.verify(attempt, against: current, now: now, backupDigest: digest)
@@ -163,7 +163,7 @@ final class Authentication {
       noteClock(of: current, now: now, user: user)
     } catch {
       log(LOG_ERR, "\(error); failing closed", user: user.description)
-      return PAMCode(PAM_AUTHINFO_UNAVAIL)
+      return .authInfoUnavailable
     }
     forwardPassword(of: attempt, outcome: outcome)
     return report(outcome, user: user, record: record, now: now)
@@ -189,10 +189,10 @@ final class Authentication {
     case .accepted(.code(let step)):
       let unit = record.parameters.kind == .totp ? "time step" : "counter"
       log(LOG_INFO, "accepted verification code (\(unit) \(step))", user: name)
-      return PAMCode(PAM_SUCCESS)
+      return .success
     case .accepted(.backupCode(let remaining)):
       log(LOG_NOTICE, "accepted backup code (\(remaining) left)", user: name)
-      return PAMCode(PAM_SUCCESS)
+      return .success
     case .rejected(let reason, let failures, let lockedUntil):
       let what: String
       switch reason {
@@ -203,10 +203,10 @@ final class Authentication {
           LOG_NOTICE,
           "refused: replayed verification code (time step \(step) confirmed the enrollment; "
             + "not counted as a failure)", user: name)
-        return PAMCode(PAM_AUTH_ERR)
+        return .authError
       case .notACode:
         log(LOG_NOTICE, "refused: the answer is not a code (not counted as a failure)", user: name)
-        return PAMCode(PAM_AUTH_ERR)
+        return .authError
       }
       log(LOG_NOTICE, "refused: \(what); failure \(failures) of \(options.maxFailures)", user: name)
       if let lockedUntil {
@@ -216,11 +216,11 @@ final class Authentication {
           user: name)
         tellLockedOut(until: lockedUntil, now: now, justNow: true)
       }
-      return PAMCode(PAM_AUTH_ERR)
+      return .authError
     case .lockedOut(let until):
       log(LOG_NOTICE, "refused unchecked: locked out until \(time(until))", user: name)
       tellLockedOut(until: until, now: now, justNow: false)
-      return PAMCode(PAM_AUTH_ERR)
+      return .authError
     }
   }
 

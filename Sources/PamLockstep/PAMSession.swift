@@ -12,7 +12,7 @@ struct PAMSession {
     var name: UnsafePointer<CChar>?
     let result = pam_get_user(handle, &name, nil)
     guard result == PAM_SUCCESS else { return .failure(PAMCode(result)) }
-    guard let name else { return .failure(PAMCode(PAM_USER_UNKNOWN)) }
+    guard let name else { return .failure(.userUnknown) }
     // Enough to tell a name too long to be a record's, and to log as much of it as the log shows.
     return .success(bytes(of: name, limit: max(UserName.maximumLength, LogText.maximumLength) + 1))
   }
@@ -48,7 +48,7 @@ struct PAMSession {
     let result = prompt.withCString { lockstep_pam_ask(handle, style, $0, &answer) }
     defer { lockstep_pam_release_answer(answer) }
     guard result == PAM_SUCCESS, let answer else {
-      return .failure(result == PAM_BUF_ERR ? PAMCode(PAM_BUF_ERR) : PAMCode(PAM_CONV_ERR))
+      return .failure(result == PAM_BUF_ERR ? .bufferError : .conversationError)
     }
     return .success(secret(of: answer, limit: Attempt.maximumLength + 1))
   }
@@ -78,8 +78,25 @@ struct PAMSession {
   }
 }
 
-/// A PAM return code.
+/// A PAM return code, with names for the ones the module returns.
 struct PAMCode: Error, Equatable {
   let value: Int32
   init(_ value: Int32) { self.value = value }
+
+  /// `PAM_SUCCESS`: the code was accepted.
+  static let success = PAMCode(PAM_SUCCESS)
+  /// `PAM_IGNORE`: this module has no say (`nullok`, a user without a record).
+  static let ignore = PAMCode(PAM_IGNORE)
+  /// `PAM_AUTH_ERR`: refused; every refusal of a user looks like this one.
+  static let authError = PAMCode(PAM_AUTH_ERR)
+  /// `PAM_SERVICE_ERR`: the module's line in /etc/pam.d is wrong.
+  static let serviceError = PAMCode(PAM_SERVICE_ERR)
+  /// `PAM_AUTHINFO_UNAVAIL`: the store or the user database could not be used; fail closed.
+  static let authInfoUnavailable = PAMCode(PAM_AUTHINFO_UNAVAIL)
+  /// `PAM_CONV_ERR`: the application's conversation failed.
+  static let conversationError = PAMCode(PAM_CONV_ERR)
+  /// `PAM_BUF_ERR`: out of memory in the conversation.
+  static let bufferError = PAMCode(PAM_BUF_ERR)
+  /// `PAM_USER_UNKNOWN`: libpam gave no user name.
+  static let userUnknown = PAMCode(PAM_USER_UNKNOWN)
 }

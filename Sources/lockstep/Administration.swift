@@ -21,13 +21,11 @@ struct Revoke: ParsableCommand {
   func run() throws {
     let store = try storeOptions.open()
     let user = try userArgument.name()
-    // Checked before the lock (so that a user who is not enrolled gets no lock file) and again
-    // while holding it.
     try checkRemovable(user, in: store)
-    let held: UserLock
-    do { held = try store.lock(user) } catch { throw Failure.store(error) }
-    try checkRemovable(user, in: store)
-    do { try store.remove(holding: held) } catch { throw Failure.store(error) }
+    try store.whileLocked(user, checkingAgain: { () throws(Failure) in try checkRemovable(user, in: store) }) {
+      held throws(Failure) in
+      do { try store.remove(holding: held) } catch { throw Failure.store(error) }
+    }
     print("Revoked \(user)'s enrollment.")
   }
 

@@ -119,10 +119,10 @@ struct Enroll: ParsableCommand {
     let backup = try issueBackupCodes(count: 10)
     record.backupCodes = backup.hashes
 
-    let held: UserLock
-    do { held = try store.lock(user) } catch { throw Failure.store(error) }
-    try checkNotEnrolled(user, in: store)
-    do { try store.write(record, holding: held) } catch { throw Failure.store(error) }
+    try store.whileLocked(user, checkingAgain: { () throws(Failure) in try checkNotEnrolled(user, in: store) }) {
+      held throws(Failure) in
+      do { try store.write(record, holding: held) } catch { throw Failure.store(error) }
+    }
 
     let codes = Output.codes(backup.codes)
     if output.json {

@@ -80,7 +80,7 @@ struct ImportGoogleAuthenticator: ParsableCommand {
           ? "google-authenticator accepted \(size) codes around now; the module argument window=\(token.suggestedWindow) "
             + "comes closest (the default is 1)"
           : "google-authenticator accepted \(size) codes ahead; the module argument "
-            + "lookahead=\(token.suggestedLookahead) comes closest (the default is 10)"
+            + "lookahead=\(token.suggestedLookahead) comes closest (the default is \(ModuleSetting.lookahead.defaultValue))"
       }
     if output.json {
       Output.printJSON([
@@ -114,7 +114,7 @@ struct ImportGoogleAuthenticator: ParsableCommand {
     var warnings = token.warnings
     var offset: Int64 = 0
     if let skew = token.timeSkew {
-      if (-100_000...100_000).contains(skew) {
+      if UserRecord.offsetRange.contains(skew) {
         offset = skew
       } else {
         warnings.append("TIME_SKEW \(skew) is out of range and was not imported")
@@ -314,9 +314,11 @@ private func refuseExisting(_ users: [UserName], in store: Store, force: Bool) t
 /// not get enrolled meanwhile.
 private func write(_ records: [(UserName, UserRecord)], to store: Store, force: Bool) throws(Failure) {
   for (user, record) in records {
-    let held: UserLock
-    do { held = try store.lock(user) } catch { throw .store(error) }
-    try refuseExisting([user], in: store, force: force)
-    do { try store.write(record, holding: held) } catch { throw .store(error) }
+    try store.whileLocked(
+      user, checkingAgain: { () throws(Failure) in try refuseExisting([user], in: store, force: force) }
+    ) {
+      held throws(Failure) in
+      do { try store.write(record, holding: held) } catch { throw .store(error) }
+    }
   }
 }

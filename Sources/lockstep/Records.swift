@@ -15,6 +15,19 @@ extension Store {
     return record
   }
 
+  /// The sequence every command that changes a record ends with: take `user`'s lock, run
+  /// `check` again under it (the command ran it once without the lock, so that a command refused
+  /// outright leaves no lock file and refuses before any slow work; another command may have
+  /// enrolled or revoked the user since), then `act` before the lock is released.
+  func whileLocked<R>(
+    _ user: UserName, checkingAgain check: () throws(Failure) -> Void, _ act: (UserLock) throws(Failure) -> R
+  ) throws(Failure) -> R {
+    let held: UserLock
+    do { held = try lock(user) } catch { throw .store(error) }
+    try check()
+    return try act(held)
+  }
+
   /// Takes `user`'s lock, reads the record, lets `change` modify it, and saves it before the
   /// lock is released. Nothing is written if `change` throws or leaves the record as it was.
   /// Returns the record as it was and as it is now.
@@ -24,13 +37,13 @@ extension Store {
   ) throws(Failure) -> (before: UserRecord, after: UserRecord) {
     // Check first without the lock, so that a user who is not enrolled gets no lock file.
     _ = try record(of: user)
-    let held: UserLock
-    do { held = try lock(user) } catch { throw .store(error) }
-    let before = try record(of: user, holding: held)
-    var after = before
-    try change(&after)
-    do { try save(after, over: before, holding: held) } catch { throw .store(error) }
-    return (before, after)
+    return try whileLocked(user, checkingAgain: {}) { held throws(Failure) in
+      let before = try record(of: user, holding: held)
+      var after = before
+      try change(&after)
+      do { try save(after, over: before, holding: held) } catch { throw .store(error) }
+      return (before, after)
+    }
   }
 }
 

@@ -7,8 +7,9 @@ struct Verify: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Check a code (or a backup code) exactly as the module would, reading it from standard input.",
     discussion: """
-      The check is the module's own, with its default policy (a window of 1 time step, a \
-      look-ahead of 10 counter values, a lockout after 5 failures). Unless --dry-run is given, \
+      The check is the module's own, with its default policy (a window of \(ModuleSetting.window.defaultValue) \
+      time step, a look-ahead of \(ModuleSetting.lookahead.defaultValue) counter values, a lockout after \
+      \(ModuleSetting.maxFailures.defaultValue) failures). Unless --dry-run is given, \
       its effect is recorded as a login's would be: an accepted code cannot be used again, a \
       backup code is used up, and a wrong code counts as a failure. Exits with status 0 when \
       the code is accepted and 1 when it is refused.
@@ -18,18 +19,25 @@ struct Verify: ParsableCommand {
   @OptionGroup var userArgument: UserArgument
   @OptionGroup var output: JSONOption
 
-  @Option(name: .long, help: "Accept codes up to this many time steps before or after now, 0 to 10.")
-  var window = 1
+  @Option(
+    name: .long,
+    help: "Accept codes up to this many time steps before or after now, \(ModuleSetting.window.rangeText).")
+  var window = ModuleSetting.window.defaultValue
 
-  @Option(name: .long, help: "HOTP: accept counter values up to this many past the expected one, 0 to 100.")
-  var lookahead = 10
+  @Option(
+    name: .long,
+    help: "HOTP: accept counter values up to this many past the expected one, \(ModuleSetting.lookahead.rangeText).")
+  var lookahead = ModuleSetting.lookahead.defaultValue
 
   @Flag(name: .long, help: "Check the code without recording anything.")
   var dryRun = false
 
   func validate() throws {
-    guard (0...10).contains(window) else { throw ValidationError("--window must be between 0 and 10") }
-    guard (0...100).contains(lookahead) else { throw ValidationError("--lookahead must be between 0 and 100") }
+    for (value, setting) in [(window, ModuleSetting.window), (lookahead, .lookahead)] {
+      guard setting.range.contains(value) else {
+        throw ValidationError("--\(setting.name) must be \(setting.rangeText)")
+      }
+    }
   }
 
   func run() throws {

@@ -18,8 +18,42 @@ struct ModuleOptionsTests {
       #expect(options.firstPass == .none)
       #expect(!options.forwardPass)
       #expect(!options.debug)
+      #expect(options.failDelayMilliseconds == 500)
+      #expect(options.lockTimeoutSeconds == 5)
+      #expect(!options.lockoutMessage)
       #expect(options.problems.isEmpty)
     }
+  }
+
+  /// Every numeric argument as pam_lockstep(8) documents it: name, field, default, range.
+  static let documented: [(String, WritableKeyPath<ModuleOptions, Int>, Int, ClosedRange<Int>)] = [
+    ("window", \.window, 1, 0...10), ("lookahead", \.lookahead, 10, 0...100),
+    ("max_failures", \.maxFailures, 5, 1...1000), ("lockout", \.lockoutSeconds, 900, 0...31_536_000),
+    ("fail_delay", \.failDelayMilliseconds, 500, 0...10_000), ("lock_timeout", \.lockTimeoutSeconds, 5, 1...600),
+  ]
+
+  @Test("every numeric setting has its documented default and range, and each bound is enforced")
+  func everyNumericSetting() {
+    // A setting added without a line above fails here.
+    #expect(ModuleSetting.all.map(\.name) == Self.documented.map(\.0))
+    for (setting, (name, field, defaultValue, range)) in zip(ModuleSetting.all, Self.documented) {
+      #expect(setting.defaultValue == defaultValue && setting.range == range, "\(name)")
+      #expect(ModuleOptions()[keyPath: field] == defaultValue, "\(name)")
+      for value in [range.lowerBound, range.upperBound] {
+        let options = ModuleOptions(arguments: ["\(name)=\(value)"])
+        #expect(options.problems.isEmpty && options[keyPath: field] == value, "\(name)=\(value)")
+      }
+      for value in [range.lowerBound - 1, range.upperBound + 1] {
+        let options = ModuleOptions(arguments: ["\(name)=\(value)"])
+        #expect(
+          options.problems == [
+            "'\(name)=\(value)' needs a whole number from \(range.lowerBound) to \(range.upperBound)"
+          ])
+        #expect(options[keyPath: field] == defaultValue, "\(name)=\(value)")
+      }
+    }
+    let policy = VerificationPolicy(), options = ModuleOptions()
+    #expect(policy == VerificationPolicy(options))
   }
 
   @Test("every known argument sets its option")
