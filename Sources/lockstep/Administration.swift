@@ -24,7 +24,7 @@ struct Revoke: ParsableCommand {
     try checkRemovable(user, in: store)
     try store.whileLocked(user, checkingAgain: { () throws(Failure) in try checkRemovable(user, in: store) }) {
       held throws(Failure) in
-      do { try store.remove(holding: held) } catch { throw Failure.store(error) }
+      do throws(StoreError) { try store.remove(holding: held) } catch { throw Failure.store(error) }
     }
     print("Revoked \(user)'s enrollment.")
   }

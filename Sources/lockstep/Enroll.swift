@@ -121,7 +121,7 @@ struct Enroll: ParsableCommand {
 
     try store.whileLocked(user, checkingAgain: { () throws(Failure) in try checkNotEnrolled(user, in: store) }) {
       held throws(Failure) in
-      do { try store.write(record, holding: held) } catch { throw Failure.store(error) }
+      do throws(StoreError) { try store.write(record, holding: held) } catch { throw Failure.store(error) }
     }
 
     let codes = Output.codes(backup.codes)

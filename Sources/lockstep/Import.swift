@@ -318,7 +318,7 @@ private func write(_ records: [(UserName, UserRecord)], to store: Store, force: 
       user, checkingAgain: { () throws(Failure) in try refuseExisting([user], in: store, force: force) }
     ) {
       held throws(Failure) in
-      do { try store.write(record, holding: held) } catch { throw .store(error) }
+      do throws(StoreError) { try store.write(record, holding: held) } catch { throw .store(error) }
     }
   }
 }

@@ -41,7 +41,7 @@ extension Store {
       let before = try record(of: user, holding: held)
       var after = before
       try change(&after)
-      do { try save(after, over: before, holding: held) } catch { throw .store(error) }
+      do throws(StoreError) { try save(after, over: before, holding: held) } catch { throw .store(error) }
       return (before, after)
     }
   }

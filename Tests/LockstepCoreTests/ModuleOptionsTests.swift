@@ -26,11 +26,13 @@ struct ModuleOptionsTests {
   }
 
   /// Every numeric argument as pam_lockstep(8) documents it: name, field, default, range.
-  static let documented: [(String, WritableKeyPath<ModuleOptions, Int>, Int, ClosedRange<Int>)] = [
-    ("window", \.window, 1, 0...10), ("lookahead", \.lookahead, 10, 0...100),
-    ("max_failures", \.maxFailures, 5, 1...1000), ("lockout", \.lockoutSeconds, 900, 0...31_536_000),
-    ("fail_delay", \.failDelayMilliseconds, 500, 0...10_000), ("lock_timeout", \.lockTimeoutSeconds, 5, 1...600),
-  ]
+  static var documented: [(String, WritableKeyPath<ModuleOptions, Int>, Int, ClosedRange<Int>)] {
+    [
+      ("window", \.window, 1, 0...10), ("lookahead", \.lookahead, 10, 0...100),
+      ("max_failures", \.maxFailures, 5, 1...1000), ("lockout", \.lockoutSeconds, 900, 0...31_536_000),
+      ("fail_delay", \.failDelayMilliseconds, 500, 0...10_000), ("lock_timeout", \.lockTimeoutSeconds, 5, 1...600),
+    ]
+  }
 
   @Test("every numeric setting has its documented default and range, and each bound is enforced")
   func everyNumericSetting() {
