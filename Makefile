@@ -44,7 +44,7 @@ TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-goog
                   openssh-server openssh-client sudo expect jq groff-base libfuse3-dev fuse3
 DEMO_PACKAGES  := pamtester oathtool
 BENCH_PACKAGES := libpam-google-authenticator libpam-oath pamtester oathtool libfaketime gnuplot-nox eatmydata \
-                  python3 binutils
+                  python3 binutils openssh-server openssh-client sudo
 
 # Power cuts in `make power-loss` (PowerLossTests); `make test` runs its default of 200.
 POWER_CUTS ?= 2000

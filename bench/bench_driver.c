@@ -5,8 +5,9 @@
  * per login, with a conversation that answers the one-time code, and measures what that
  * costs. Subcommands:
  *
- *   setup --dir DIR --from A --to B
- *       Creates users uA..u(B-1), each with its own random 160-bit secret, for all three
+ *   setup --dir DIR --from A --to B [--prefix P]
+ *       Creates users uA..u(B-1) (PA..P(B-1) with --prefix, six digits each: u000042), each
+ *       with its own random 160-bit secret, for all three
  *       modules at once: appends "USER HEX" to DIR/secrets, writes DIR/ga/USER (a
  *       google-authenticator file with DISALLOW_REUSE, RATE_LIMIT and TOTP_AUTH), appends a
  *       HOTP/T30 line to DIR/users.oath and to DIR/new-users.oath (the delta that
@@ -262,7 +263,7 @@ static void make_directory(const char *path) {
 
 /* ---- setup ----------------------------------------------------------------------------- */
 
-static int setup(const char *dir, long from, long to) {
+static int setup(const char *dir, long from, long to, const char *prefix) {
   char path[4096];
   make_directory(dir);
   snprintf(path, sizeof path, "%s/ga", dir);
@@ -278,7 +279,7 @@ static int setup(const char *dir, long from, long to) {
     if (RAND_bytes(key, sizeof key) != 1) die("RAND_bytes failed");
     for (int j = 0; j < 20; j++) snprintf(hex + 2 * j, 3, "%02x", key[j]);
     base32(key, sizeof key, b32);
-    snprintf(user, sizeof user, "u%06ld", i);
+    snprintf(user, sizeof user, "%s%06ld", prefix, i);
     fprintf(secrets, "%s %s\n", user, hex);
     fprintf(oath, "HOTP/T30 %s - %s\n", user, hex);
     fprintf(delta, "HOTP/T30 %s - %s\n", user, hex);
@@ -619,7 +620,7 @@ static int run(const char *plan_path, const char *confdir, const char *service, 
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: bench-driver setup --dir DIR --from A --to B\n"
+          "usage: bench-driver setup --dir DIR --from A --to B [--prefix P]\n"
           "       bench-driver plan --secrets FILE --users A:B[:STEP] --time T [--passes P]\n"
           "                         [--pass-seconds S] [--wrong]\n"
           "       bench-driver code --hex SECRET --time T\n"
@@ -640,7 +641,7 @@ int main(int argc, char **argv) {
   if (argc < 2) usage();
   const char *command = argv[1];
   const char *dir = NULL, *secrets = NULL, *users = NULL, *hex = NULL, *plan_path = NULL, *confdir = NULL;
-  const char *service = NULL, *floor_mode = NULL, *floor_dir = NULL;
+  const char *service = NULL, *floor_mode = NULL, *floor_dir = NULL, *prefix = "u";
   long from = -1, to = -1, passes = 1, pass_seconds = 90, procs = 1, rss_after = 0;
   long long start_time = -1;
   int wrong = 0, replay = 0;
@@ -666,11 +667,15 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--floor")) floor_mode = v;
     else if (!strcmp(a, "--floor-dir")) floor_dir = v;
     else if (!strcmp(a, "--rss-after")) rss_after = number(v);
+    else if (!strcmp(a, "--prefix")) prefix = v;
     else usage();
   }
   if (!strcmp(command, "setup")) {
     if (dir == NULL || from < 0 || to <= from) usage();
-    return setup(dir, from, to);
+    /* User names become file names (DIR/ga/USER) and, for sudo and sshd, account names. */
+    if (strlen(prefix) < 1 || strlen(prefix) > 16 || strspn(prefix, "abcdefghijklmnopqrstuvwxyz") != strlen(prefix))
+      die("--prefix is 1 to 16 lower-case letters");
+    return setup(dir, from, to, prefix);
   }
   if (!strcmp(command, "plan")) {
     long step_users = 1;
