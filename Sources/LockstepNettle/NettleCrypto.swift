@@ -10,39 +10,46 @@ internal import LockstepPlatform
 public struct NettleCrypto: CryptoProvider {
   public init() {}
 
-  /// `hmac_sha1_*`, `hmac_sha256_*` or `hmac_sha512_*`: set the key, update with the message,
-  /// take the digest. The context, which holds key-derived state, is wiped afterwards.
+  /// `hmac_sha1_*`, `hmac_sha256_*` or `hmac_sha512_*`.
   public func hmac(
     _ algorithm: OTPAlgorithm, key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer
   )
     -> [UInt8]
   {
     var digest = [UInt8](repeating: 0, count: algorithm.digestLength)
-    let keyBytes = key.baseAddress?.assumingMemoryBound(to: UInt8.self)
-    let messageBytes = message.baseAddress?.assumingMemoryBound(to: UInt8.self)
     digest.withUnsafeMutableBufferPointer { out in
       switch algorithm {
       case .sha1:
-        var context = hmac_sha1_ctx()
-        nettle_hmac_sha1_set_key(&context, key.count, keyBytes)
-        nettle_hmac_sha1_update(&context, message.count, messageBytes)
-        nettle_hmac_sha1_digest(&context, out.count, out.baseAddress)
-        withUnsafeMutableBytes(of: &context) { wipeMemory($0) }
+        Self.hmac(
+          hmac_sha1_ctx(), key, message, out, nettle_hmac_sha1_set_key, nettle_hmac_sha1_update,
+          nettle_hmac_sha1_digest)
       case .sha256:
-        var context = hmac_sha256_ctx()
-        nettle_hmac_sha256_set_key(&context, key.count, keyBytes)
-        nettle_hmac_sha256_update(&context, message.count, messageBytes)
-        nettle_hmac_sha256_digest(&context, out.count, out.baseAddress)
-        withUnsafeMutableBytes(of: &context) { wipeMemory($0) }
+        Self.hmac(
+          hmac_sha256_ctx(), key, message, out, nettle_hmac_sha256_set_key, nettle_hmac_sha256_update,
+          nettle_hmac_sha256_digest)
       case .sha512:
-        var context = hmac_sha512_ctx()
-        nettle_hmac_sha512_set_key(&context, key.count, keyBytes)
-        nettle_hmac_sha512_update(&context, message.count, messageBytes)
-        nettle_hmac_sha512_digest(&context, out.count, out.baseAddress)
-        withUnsafeMutableBytes(of: &context) { wipeMemory($0) }
+        Self.hmac(
+          hmac_sha512_ctx(), key, message, out, nettle_hmac_sha512_set_key, nettle_hmac_sha512_update,
+          nettle_hmac_sha512_digest)
       }
     }
     return digest
+  }
+
+  /// One HMAC through nettle's three calls for a digest: set the key, update with the message,
+  /// take the digest into `out`. The context, which holds key-derived state, is wiped afterwards.
+  private static func hmac<Context>(
+    _ context: Context, _ key: UnsafeRawBufferPointer, _ message: UnsafeRawBufferPointer,
+    _ out: UnsafeMutableBufferPointer<UInt8>,
+    _ setKey: (UnsafeMutablePointer<Context>?, Int, UnsafePointer<UInt8>?) -> Void,
+    _ update: (UnsafeMutablePointer<Context>?, Int, UnsafePointer<UInt8>?) -> Void,
+    _ digest: (UnsafeMutablePointer<Context>?, Int, UnsafeMutablePointer<UInt8>?) -> Void
+  ) {
+    var context = context
+    setKey(&context, key.count, key.baseAddress?.assumingMemoryBound(to: UInt8.self))
+    update(&context, message.count, message.baseAddress?.assumingMemoryBound(to: UInt8.self))
+    digest(&context, out.count, out.baseAddress)
+    withUnsafeMutableBytes(of: &context) { wipeMemory($0) }
   }
 
   /// `pbkdf2_hmac_sha256`.
