@@ -179,3 +179,17 @@ func removeFaketimeLeftovers(of pid: pid_t) {
   unlink("/dev/shm/sem.faketime_sem_\(pid)")
   unlink("/dev/shm/faketime_shm_\(pid)")
 }
+
+/// Removes libfaketime's leftovers of every process that has ended, wherever it was killed (a
+/// test of another suite, a tool that exits without running libfaketime's destructor), so that
+/// a process that gets one of their pids starts like any other: runs whose system calls are
+/// compared (CrashSafetyTests) call this first.
+func removeFaketimeLeftoversOfEndedProcesses() {
+  let names = (try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []
+  for name in names {
+    for prefix in ["faketime_shm_", "sem.faketime_sem_"] where name.hasPrefix(prefix) {
+      guard let pid = pid_t(name.dropFirst(prefix.count)) else { continue }
+      if kill(pid, 0) != 0 && errno == ESRCH { removeFaketimeLeftovers(of: pid) }
+    }
+  }
+}

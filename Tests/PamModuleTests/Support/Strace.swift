@@ -58,6 +58,8 @@ extension Sandbox {
   }
 
   private func runTraced(_ request: LoginRequest, strace options: [String]) throws -> (CommandResult, SystemCallTrace) {
+    // A leftover under the pid the driver gets would change libfaketime's calls at its exit.
+    removeFaketimeLeftoversOfEndedProcesses()
     let traceFile = root + "/strace.out"
     // strace passes the environment on to the driver only (-E), so that it does not run under
     // libfaketime itself.
