@@ -6,7 +6,7 @@ func survivesRecordFormat(_ record: UserRecord) -> Bool {
   let text = RecordFormat.serialize(record)
   let parsed = try? text.withUnsafeBytes { bytes throws(LineError) in try RecordFormat.parse(bytes) }
   guard let parsed else { return false }
-  return parsed.hasSameLoginState(as: record) && parsed.hasSameEnrollment(as: record)
+  return parsed.state == record.state && parsed.hasSameEnrollment(as: record)
 }
 
 /// The bytes held by secret storage.

@@ -1,6 +1,6 @@
-/// What a login changes in a user's record — the replay watermark or HOTP counter, the clock
-/// offset, failure counters and lockout — in the fixed-size binary form of one slot of the
-/// user's state file.
+/// What a login changes in a user's record (its `LoginState`: the replay watermark or HOTP
+/// counter, the clock offset, failure counters and lockout) in the fixed-size binary form of
+/// one slot of the user's state file.
 ///
 /// The state file holds two slots, written alternately in place, so that a login costs one
 /// small write and one `fdatasync` instead of rewriting the record. A slot carries a sequence
@@ -30,39 +30,19 @@ public struct StateSlot: Equatable, Sendable {
   public var sequence: UInt64
   /// The `stateID` of the record this state belongs to.
   public var stateID: UInt64
-  /// See `UserRecord.counter`.
-  public var counter: UInt64
-  /// See `UserRecord.lastStep`.
-  public var lastStep: Int64?
-  /// See `UserRecord.offset`.
-  public var offset: Int64
-  /// See `UserRecord.failures`.
-  public var failures: Int
-  /// See `UserRecord.lockedUntil`.
-  public var lockedUntil: Int64
-  /// See `UserRecord.lastSuccess`.
-  public var lastSuccess: Int64
+  /// The state itself.
+  public var state: LoginState
 
   /// The per-login state of `record`, numbered `sequence`.
   public init(of record: UserRecord, sequence: UInt64) {
     self.sequence = sequence
     stateID = record.stateID
-    counter = record.counter
-    lastStep = record.lastStep
-    offset = record.offset
-    failures = record.failures
-    lockedUntil = record.lockedUntil
-    lastSuccess = record.lastSuccess
+    state = record.state
   }
 
   /// Puts this state into `record`.
   public func apply(to record: inout UserRecord) {
-    record.counter = counter
-    record.lastStep = lastStep
-    record.offset = offset
-    record.failures = failures
-    record.lockedUntil = lockedUntil
-    record.lastSuccess = lastSuccess
+    record.state = state
   }
 
   /// The slot's bytes.
@@ -76,12 +56,12 @@ public struct StateSlot: Equatable, Sendable {
     append(Self.version)
     append(sequence)
     append(stateID)
-    append(counter)
-    append(lastStep ?? -1)
-    append(offset)
-    append(lockedUntil)
-    append(lastSuccess)
-    append(UInt32(clamping: failures))
+    append(state.counter)
+    append(state.lastStep ?? -1)
+    append(state.offset)
+    append(state.lockedUntil)
+    append(state.lastSuccess)
+    append(UInt32(clamping: state.failures))
     append(bytes.withUnsafeBytes { CRC32C.checksum($0) })
     return bytes
   }
@@ -106,15 +86,13 @@ public struct StateSlot: Equatable, Sendable {
     let unixTimes: ClosedRange<Int64> = 0...UserRecord.latestTime
     sequence = value(at: 8, as: UInt64.self)
     stateID = value(at: 16, as: UInt64.self)
-    counter = value(at: 24, as: UInt64.self)
-    self.lastStep = lastStep == -1 ? nil : lastStep
-    offset = value(at: 40, as: Int64.self)
-    lockedUntil = value(at: 48, as: Int64.self)
-    lastSuccess = value(at: 56, as: Int64.self)
-    self.failures = Int(failures)
-    guard sequence <= Self.largestSequence, counter <= UserRecord.largestCounter, lastStep >= -1,
-      UserRecord.offsetRange.contains(offset),
-      failures <= UserRecord.largestFailureCount, unixTimes.contains(lockedUntil), unixTimes.contains(lastSuccess)
+    state = LoginState(
+      counter: value(at: 24, as: UInt64.self), lastStep: lastStep == -1 ? nil : lastStep,
+      offset: value(at: 40, as: Int64.self), failures: Int(failures), lockedUntil: value(at: 48, as: Int64.self),
+      lastSuccess: value(at: 56, as: Int64.self))
+    guard sequence <= Self.largestSequence, state.counter <= UserRecord.largestCounter, lastStep >= -1,
+      UserRecord.offsetRange.contains(state.offset), failures <= UserRecord.largestFailureCount,
+      unixTimes.contains(state.lockedUntil), unixTimes.contains(state.lastSuccess)
     else { return nil }
   }
 }

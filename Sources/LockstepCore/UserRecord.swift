@@ -1,7 +1,7 @@
 /// Everything the store keeps about one enrolled user.
 ///
-/// The secret never changes after enrollment; the other fields change at logins (the replay
-/// watermark or HOTP counter, failure counters, lockout) or by the administrator.
+/// The secret never changes after enrollment; `state` changes at logins (the replay watermark
+/// or HOTP counter, failure counters, lockout), and the rest only by the administrator.
 public struct UserRecord {
   /// The latest Unix time a record holds (about the year 36812); later times are pinned to it.
   public static let latestTime: Int64 = 1 << 40
@@ -17,18 +17,8 @@ public struct UserRecord {
   public var parameters: TokenParameters
   /// The shared key, as the authenticator app holds it.
   public var secret: SecretBytes
-  /// HOTP: the counter value the next code is expected at. Unused for TOTP.
-  public var counter: UInt64
-  /// TOTP: the last time step whose code was accepted; a code at or before it is a replay.
-  public var lastStep: Int64?
-  /// TOTP: how many time steps the user's device is known to run ahead (positive) or behind.
-  public var offset: Int64
-  /// Consecutive failed attempts since the last success or lockout.
-  public var failures: Int
-  /// Unix time until which codes are refused unchecked; 0 when not locked out.
-  public var lockedUntil: Int64
-  /// Unix time of the last accepted code; 0 if none yet.
-  public var lastSuccess: Int64
+  /// What logins change.
+  public var state: LoginState
   /// Unix time of enrollment.
   public var enrolled: Int64
   /// The single-use backup codes, stored as slow salted hashes.
@@ -45,21 +35,45 @@ public struct UserRecord {
   ) {
     self.parameters = parameters
     self.secret = secret
-    self.counter = counter
-    self.lastStep = lastStep
-    self.offset = offset
-    self.failures = failures
-    self.lockedUntil = lockedUntil
-    self.lastSuccess = lastSuccess
+    state = LoginState(
+      counter: counter, lastStep: lastStep, offset: offset, failures: failures, lockedUntil: lockedUntil,
+      lastSuccess: lastSuccess)
     self.enrolled = enrolled
     self.backupCodes = backupCodes
     self.stateID = stateID
   }
 
-  /// Whether the per-login state (what a `StateSlot` holds) is the same.
-  public func hasSameLoginState(as other: UserRecord) -> Bool {
-    counter == other.counter && lastStep == other.lastStep && offset == other.offset
-      && failures == other.failures && lockedUntil == other.lockedUntil && lastSuccess == other.lastSuccess
+  // The fields of `state`, by their names: what the verifier, the CLI and the tests read and set.
+
+  /// See `LoginState.counter`.
+  public var counter: UInt64 {
+    get { state.counter }
+    set { state.counter = newValue }
+  }
+  /// See `LoginState.lastStep`.
+  public var lastStep: Int64? {
+    get { state.lastStep }
+    set { state.lastStep = newValue }
+  }
+  /// See `LoginState.offset`.
+  public var offset: Int64 {
+    get { state.offset }
+    set { state.offset = newValue }
+  }
+  /// See `LoginState.failures`.
+  public var failures: Int {
+    get { state.failures }
+    set { state.failures = newValue }
+  }
+  /// See `LoginState.lockedUntil`.
+  public var lockedUntil: Int64 {
+    get { state.lockedUntil }
+    set { state.lockedUntil = newValue }
+  }
+  /// See `LoginState.lastSuccess`.
+  public var lastSuccess: Int64 {
+    get { state.lastSuccess }
+    set { state.lastSuccess = newValue }
   }
 
   /// Raises this record's replay watermark and HOTP counter to `previous`'s when both have the

@@ -218,7 +218,7 @@ public final class Store {
       record.keepReplayWatermark(of: previous)
       return try replace(with: record, holding: lock)
     }
-    if updated.hasSameLoginState(as: previous) { return }
+    if updated.state == previous.state { return }
     guard let (index, sequence) = StateFile.next(after: lock.slots) else {
       // Only a forged slot gets here (2^62 logins never happen). Carrying on would write slots
       // that are never read, and the state would stop advancing; instead the record takes the

@@ -51,7 +51,7 @@ struct StateSlotTests {
       #expect(decoded == slot)
       var target = UserRecord(parameters: .standard, secret: SecretBytes([1]))
       decoded.apply(to: &target)
-      #expect(target.hasSameLoginState(as: record))
+      #expect(target.state == record.state)
     }
   }
 

@@ -32,18 +32,18 @@ import Testing
     var slots = try self.slots(sandbox)
     let first = try #require(slots[0])
     #expect(slots[1] == nil)
-    #expect(first.lastStep == Self.step)
+    #expect(first.state.lastStep == Self.step)
 
     #expect(try login(sandbox, step: Self.step + 1) == "PAM_SUCCESS")
     slots = try self.slots(sandbox)
     #expect(slots[0] == first)
     #expect(slots[1]?.sequence == first.sequence + 1)
-    #expect(slots[1]?.lastStep == Self.step + 1)
+    #expect(slots[1]?.state.lastStep == Self.step + 1)
 
     #expect(try sandbox.login(answers: ["000000"], at: (Self.step + 1) * 30).result == "PAM_AUTH_ERR")
     slots = try self.slots(sandbox)
     #expect(slots[0]?.sequence == first.sequence + 2)
-    #expect(slots[0]?.failures == 1)
+    #expect(slots[0]?.state.failures == 1)
     #expect(sandbox.storeFile("alice") == record)
     #expect(try sandbox.record("alice")?.lastStep == Self.step + 1)
   }
@@ -63,8 +63,8 @@ import Testing
     #expect(try sandbox.record("alice")?.lastStep == Self.step)
     #expect(try login(sandbox, step: Self.step + 2) == "PAM_SUCCESS")
     let slots = try self.slots(sandbox)
-    #expect(slots[0]?.lastStep == Self.step)
-    #expect(slots[1]?.lastStep == Self.step + 2)
+    #expect(slots[0]?.state.lastStep == Self.step)
+    #expect(slots[1]?.state.lastStep == Self.step + 2)
   }
 
   /// A used backup code rewrites the record, with a new state id that carries the state over;
