@@ -39,14 +39,16 @@ final class FileDescriptor {
   /// Reads exactly `count` bytes into secret storage with `read(2)`, failing if the file is
   /// shorter or longer than that.
   func readAll(count: Int) throws(SystemError) -> SecretBytes {
-    let buffer = SecretBytes(count: count + 1)
+    let buffer = SecretBytes(count: count)
     let done = try buffer.withUnsafeMutableBytes { out throws(SystemError) in
       guard let base = out.baseAddress else { return 0 }
-      // One byte more than the size from fstat: there must be none, so the size is the whole file.
-      return try transfer("read", count: out.count) { done in read(raw, base + done, out.count - done) }
+      return try transfer("read", count: count) { done in read(raw, base + done, count - done) }
     }
-    guard done == count else { throw SystemError("read", code: EIO) }
-    return buffer.withUnsafeBytes { SecretBytes($0.prefix(count)) }
+    // The size from fstat must be the whole file: nothing may follow it.
+    var extra: UInt8 = 0
+    let after = try transfer("read", count: 1) { _ in read(raw, &extra, 1) }
+    guard done == count, after == 0 else { throw SystemError("read", code: EIO) }
+    return buffer
   }
 
   /// Reads from the current position to the end of the file (front to back, as `/proc` files

@@ -23,6 +23,6 @@ public enum MonotonicClock {
     guard nanoseconds > 0 else { return }
     var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
     var remaining = timespec()
-    while nanosleep(&request, &remaining) != 0 && lockstep_errno() == EINTR { request = remaining }
+    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
   }
 }

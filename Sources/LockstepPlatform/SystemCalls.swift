@@ -10,7 +10,7 @@ var errno: Int32 { lockstep_errno() }
 func retrying<T: SignedInteger>(_ call: () -> T) -> T {
   while true {
     let result = call()
-    if result >= 0 || lockstep_errno() != EINTR { return result }
+    if result >= 0 || errno != EINTR { return result }
   }
 }
 

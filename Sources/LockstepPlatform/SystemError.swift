@@ -9,7 +9,7 @@ public struct SystemError: Error, Equatable, CustomStringConvertible {
 
   /// Captures the current `errno` for `call`.
   public init(_ call: String) {
-    self.init(call, code: lockstep_errno())
+    self.init(call, code: errno)
   }
 
   /// The failure of `call` with `code`, for calls that return their error (`posix_fallocate`,

@@ -78,7 +78,7 @@ struct ImportGoogleAuthenticator: ParsableCommand {
       token.windowSize.map { size in
         p.kind == .totp
           ? "google-authenticator accepted \(size) codes around now; the module argument window=\(token.suggestedWindow) "
-            + "comes closest (the default is 1)"
+            + "comes closest (the default is \(ModuleSetting.window.defaultValue))"
           : "google-authenticator accepted \(size) codes ahead; the module argument "
             + "lookahead=\(token.suggestedLookahead) comes closest (the default is \(ModuleSetting.lookahead.defaultValue))"
       }

@@ -20,7 +20,7 @@ extension Store {
   /// outright leaves no lock file and refuses before any slow work; another command may have
   /// enrolled or revoked the user since), then `act` before the lock is released.
   func whileLocked<R>(
-    _ user: UserName, checkingAgain check: () throws(Failure) -> Void, _ act: (UserLock) throws(Failure) -> R
+    _ user: UserName, checkingAgain check: () throws(Failure) -> Void = {}, _ act: (UserLock) throws(Failure) -> R
   ) throws(Failure) -> R {
     let held: UserLock
     do { held = try lock(user) } catch { throw .store(error) }
@@ -35,9 +35,10 @@ extension Store {
   func update(
     _ user: UserName, _ change: (inout UserRecord) throws(Failure) -> Void
   ) throws(Failure) -> (before: UserRecord, after: UserRecord) {
-    // Check first without the lock, so that a user who is not enrolled gets no lock file.
+    // Check first without the lock, so that a user who is not enrolled gets no lock file; the
+    // read under the lock is the check again.
     _ = try record(of: user)
-    return try whileLocked(user, checkingAgain: {}) { held throws(Failure) in
+    return try whileLocked(user) { held throws(Failure) in
       let before = try record(of: user, holding: held)
       var after = before
       try change(&after)

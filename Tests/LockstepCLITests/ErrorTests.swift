@@ -100,6 +100,17 @@ struct ErrorTests {
   }
 
   @Test(
+    "verify's window and look-ahead take the module's ranges, in the refusal and in the help",
+    arguments: [("--window", "11", "from 0 to 10"), ("--lookahead", "101", "from 0 to 100")])
+  func verifyRanges(option: String, value: String, range: String) throws {
+    let result = try CLI.run(["verify", "alice", option, value])
+    #expect(result.status == 2)
+    #expect(result.errorLines.first == "lockstep: \(option) must be \(range).", "\(result.errorLines)")
+    let help = try CLI.run(["verify", "--help"])
+    #expect(help.stdout.replacingOccurrences(of: "\n", with: " ").contains(range), "\(help.stdout)")
+  }
+
+  @Test(
     "a mistyped command is named, with the command it is closest to",
     arguments: [
       (["staus", "alice"], "lockstep: unknown command 'staus'; did you mean 'status'?"),
