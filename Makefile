@@ -1,12 +1,14 @@
 # Lockstep: build, test, demo and install.
 #
-#   make          build/pam_lockstep.so, build/lockstep (the CLI) and the test driver
+#   make          build/pam_lockstep.so, build/lockstep (the CLI), build/lockstepd (the agent)
+#                 and the test driver
 #   make test     every test: swift test, the end-to-end suite (real sshd and sudo), the
 #                 module's tests under AddressSanitizer and a short run of every fuzz target;
 #                 installs missing Debian packages first when run as root
 #   make e2e      the end-to-end suite alone (Tests/EndToEnd/run; most cases need root)
 #   make demo     a real PAM login against the built module in a throwaway directory
-#   make install  the module into the system's PAM directory, the CLI into $(PREFIX)/sbin,
+#   make install  the module into the system's PAM directory, the CLI and the agent into
+#                 $(PREFIX)/sbin, lockstepd.service into $(SYSTEMDDIR) (not enabled),
 #                 the man pages, the README and pam.d-examples, the bash completion, and the
 #                 store directory (honours DESTDIR); make uninstall,
 #                 which refuses while a file in /etc/pam.d loads the module (FORCE=1 overrides)
@@ -21,6 +23,7 @@ CC          ?= cc
 BUILD       := build
 MODULE      := $(BUILD)/pam_lockstep.so
 CLI         := $(BUILD)/lockstep
+AGENT       := $(BUILD)/lockstepd
 DRIVER      := $(BUILD)/pam-driver
 BENCH_DRIVER := $(BUILD)/bench-driver
 NSS_CASE    := $(BUILD)/libnss_lockstepcase.so.2
@@ -34,14 +37,16 @@ MANDIR      ?= $(PREFIX)/share/man
 PAMCONFDIR  ?= /etc/pam.d
 DOCDIR      ?= $(PREFIX)/share/doc/lockstep
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
-MANPAGES    := pam_lockstep.8 lockstep.8
+MANPAGES    := pam_lockstep.8 lockstep.8 lockstepd.8
+SYSTEMDDIR  ?= /lib/systemd/system
 COMPLETION  := $(BUILD)/lockstep.bash
 EXAMPLES    := $(filter-out pam.d-examples/README.md,$(wildcard pam.d-examples/*))
 
 # Debian packages the build and the tests need.
 BUILD_PACKAGES := libpam0g-dev nettle-dev libssl-dev libqrencode-dev pkg-config
 TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-google-authenticator strace \
-                  openssh-server openssh-client sudo expect jq groff-base libfuse3-dev fuse3
+                  openssh-server openssh-client sudo expect jq groff-base libfuse3-dev fuse3 \
+                  postgresql openssl
 DEMO_PACKAGES  := pamtester oathtool
 BENCH_PACKAGES := libpam-google-authenticator libpam-oath pamtester oathtool libfaketime gnuplot-nox eatmydata \
                   python3 binutils openssh-server openssh-client sudo
@@ -55,7 +60,7 @@ FUZZ_SMOKE_SECONDS ?= 5
 
 .PHONY: all deps test-deps test e2e fuzz sanitize power-loss demo bench install uninstall clean format lint
 
-all: $(MODULE) $(CLI) $(DRIVER) $(BENCH_DRIVER) $(NSS_CASE)
+all: $(MODULE) $(CLI) $(AGENT) $(DRIVER) $(BENCH_DRIVER) $(NSS_CASE)
 
 # Installs what is missing, when we are root on a Debian machine; otherwise says what to install.
 deps:
@@ -77,6 +82,13 @@ $(CLI): Package.swift $(shell find Sources -type f) | deps
 	$(SWIFT) build -c release --product lockstep --static-swift-stdlib
 	@mkdir -p $(BUILD)
 	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/lockstep" $@
+
+# The agent: swift-nio, postgres-nio and swift-nio-ssl (BoringSSL) make its first build the
+# longest of the project's, a few minutes on two cores; the module's build has none of them.
+$(AGENT): Package.swift $(shell find Sources -type f) | deps
+	$(SWIFT) build -c release --product lockstepd --static-swift-stdlib
+	@mkdir -p $(BUILD)
+	install -m 0755 "$$($(SWIFT) build -c release --show-bin-path)/lockstepd" $@
 
 $(DRIVER): Tests/PamModuleTests/Driver/pam_driver.c | deps
 	@mkdir -p $(BUILD)
@@ -140,9 +152,13 @@ demo: deps all
 $(COMPLETION): $(CLI)
 	$(CLI) --generate-completion-script bash >$@.tmp && mv $@.tmp $@
 
-install: $(MODULE) $(CLI) $(COMPLETION)
+install: $(MODULE) $(CLI) $(AGENT) $(COMPLETION)
 	install -d -m 0755 $(DESTDIR)$(BINDIR)
 	install -m 0755 -s --strip-program=strip $(CLI) $(DESTDIR)$(BINDIR)/lockstep
+	install -m 0755 -s --strip-program=strip $(AGENT) $(DESTDIR)$(BINDIR)/lockstepd
+	install -d -m 0755 $(DESTDIR)$(SYSTEMDDIR)
+	sed 's|/usr/local/sbin|$(BINDIR)|g' systemd/lockstepd.service >$(DESTDIR)$(SYSTEMDDIR)/lockstepd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/lockstepd.service
 	install -d -m 0755 $(DESTDIR)$(PAMDIR)
 	install -m 0644 -s --strip-program=strip $(MODULE) $(DESTDIR)$(PAMDIR)/pam_lockstep.so
 	install -d -m 0700 $(DESTDIR)$(STOREDIR)
@@ -160,7 +176,8 @@ install: $(MODULE) $(CLI) $(COMPLETION)
 # Refuses while a file in $(PAMCONFDIR) still loads the module (FORCE=1 overrides).
 uninstall:
 	@scripts/check-pam-unused "$(DESTDIR)$(PAMCONFDIR)" "$(FORCE)"
-	rm -f $(DESTDIR)$(PAMDIR)/pam_lockstep.so $(DESTDIR)$(BINDIR)/lockstep
+	rm -f $(DESTDIR)$(PAMDIR)/pam_lockstep.so $(DESTDIR)$(BINDIR)/lockstep $(DESTDIR)$(BINDIR)/lockstepd
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/lockstepd.service
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MANPAGES)) $(DESTDIR)$(COMPLETIONDIR)/lockstep
 	rm -rf $(DESTDIR)$(DOCDIR)
 	@echo "The store $(DESTDIR)$(STOREDIR) is left in place; remove it by hand if you mean to."

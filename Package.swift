@@ -7,10 +7,16 @@ import PackageDescription
 let package = Package(
   name: "Lockstep",
   products: [
-    .executable(name: "lockstep", targets: ["lockstep"])
+    .executable(name: "lockstep", targets: ["lockstep"]),
+    .executable(name: "lockstepd", targets: ["lockstepd"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // lockstepd only: the fleet store on PostgreSQL, over TLS.
+    .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
   ],
   targets: [
     // The C library's headers, as both builds see them.
@@ -32,6 +38,19 @@ let package = Package(
         "LockstepCore", "LockstepPlatform", "LockstepAdmin", "LockstepLibCrypto", "CQRencode", "CTimex",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
+    ),
+    // The agent: the module's and the CLI's store for a fleet (PostgreSQL) or one host.
+    .executableTarget(
+      name: "lockstepd",
+      dependencies: [
+        "LockstepCore", "LockstepPlatform", "LockstepNettle",
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: [.swiftLanguageMode(.v5)]
     ),
     .testTarget(
       name: "LockstepCoreTests",

@@ -17,6 +17,17 @@ public struct Attempt {
   /// With `forward_pass`: the password in front of `backupCode`.
   public var passwordBeforeBackupCode: SecretBytes?
 
+  /// An attempt of these candidates (the agent's, from a module's `VerifyRequest`).
+  public init(
+    code: SecretBytes? = nil, backupCode: SecretBytes? = nil, passwordBeforeCode: SecretBytes? = nil,
+    passwordBeforeBackupCode: SecretBytes? = nil
+  ) {
+    self.code = code
+    self.backupCode = backupCode
+    self.passwordBeforeCode = passwordBeforeCode
+    self.passwordBeforeBackupCode = passwordBeforeBackupCode
+  }
+
   /// An answer typed at the code prompt. Spaces, tabs and hyphens are dropped, so `123 456`
   /// and `1234-5678` work as shown in apps and on printed backup codes.
   public static func typed(_ answer: UnsafeRawBufferPointer) -> Attempt {

@@ -23,6 +23,9 @@ public struct ModuleOptions: Equatable, Sendable {
 
   /// `store=DIR`: the directory holding the user records.
   public var store = ModuleOptions.defaultStore
+  /// `agent=PATH`: ask lockstepd at this socket instead of reading `store` (a fleet's shared
+  /// store); `nil` for the local store.
+  public var agent: String?
   /// `nullok`: users with no record are let through by this module (`PAM_IGNORE`).
   public var nullok = false
   /// `window=N`: how many time steps before and after the current one are accepted.
@@ -48,6 +51,9 @@ public struct ModuleOptions: Equatable, Sendable {
   /// `lock_timeout=SECONDS`: how long a login waits for another process to release the
   /// user's lock before it fails closed.
   public var lockTimeoutSeconds = ModuleSetting.lockTimeout.defaultValue
+  /// `agent_timeout=SECONDS`: how long a login waits for the agent's whole answer before it
+  /// fails closed.
+  public var agentTimeoutSeconds = ModuleSetting.agentTimeout.defaultValue
   /// `lockout_message`: tell a locked-out user so through the application (`PAM_ERROR_MSG`).
   /// Only for services where a first factor always comes first (sudo, key then code), since
   /// it tells whoever reaches the prompt that the account is enrolled.
@@ -76,12 +82,8 @@ public struct ModuleOptions: Equatable, Sendable {
           problems.append("'try_first_pass' and 'use_first_pass' exclude each other")
         }
         firstPass = mode
-      case ("store", let dir?):
-        if dir.hasPrefix("/") && !dir.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) {
-          store = dir
-        } else {
-          problems.append("'store=' needs an absolute directory path without control characters")
-        }
+      case ("store", let dir?): store = path(name, dir, "directory") ?? store
+      case ("agent", let socket?): agent = path(name, socket, "socket")
       case ("prompt", let text?): prompt = text
       case (ModuleSetting.window.name, let v?): window = number(argument, v, .window) ?? window
       case (ModuleSetting.lookahead.name, let v?): lookahead = number(argument, v, .lookahead) ?? lookahead
@@ -91,9 +93,14 @@ public struct ModuleOptions: Equatable, Sendable {
         failDelayMilliseconds = number(argument, v, .failDelay) ?? failDelayMilliseconds
       case (ModuleSetting.lockTimeout.name, let v?):
         lockTimeoutSeconds = number(argument, v, .lockTimeout) ?? lockTimeoutSeconds
+      case (ModuleSetting.agentTimeout.name, let v?):
+        agentTimeoutSeconds = number(argument, v, .agentTimeout) ?? agentTimeoutSeconds
       default:
         problems.append("unknown argument '\(Self.printable(argument))'")
       }
+    }
+    if agent != nil && arguments.contains(where: { $0.hasPrefix("store=") }) {
+      problems.append("'agent=' and 'store=' exclude each other: the agent names its own store")
     }
     if forwardPass && firstPass != .none {
       problems.append("'forward_pass' cannot be combined with '\(firstPass.rawValue)'")
@@ -107,11 +114,19 @@ public struct ModuleOptions: Equatable, Sendable {
 
   /// One line describing the configuration, for `debug` logging.
   public var summary: String {
-    "store=\(Self.printable(store)) nullok=\(nullok) window=\(window) lookahead=\(lookahead) "
+    "store=\(Self.printable(store)) agent=\(agent.map(Self.printable) ?? "-") nullok=\(nullok) window=\(window) lookahead=\(lookahead) "
       + "max_failures=\(maxFailures) lockout=\(lockoutSeconds) echo=\(echo) "
       + "first_pass=\(firstPass.rawValue) forward_pass=\(forwardPass) fail_delay=\(failDelayMilliseconds) "
-      + "lock_timeout=\(lockTimeoutSeconds) lockout_message=\(lockoutMessage) "
+      + "lock_timeout=\(lockTimeoutSeconds) agent_timeout=\(agentTimeoutSeconds) lockout_message=\(lockoutMessage) "
       + "prompt=\"\(Self.printable(effectivePrompt))\""
+  }
+
+  private mutating func path(_ name: String, _ value: String, _ what: String) -> String? {
+    guard value.hasPrefix("/") && !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
+      problems.append("'\(name)=' needs an absolute \(what) path without control characters")
+      return nil
+    }
+    return value
   }
 
   private mutating func number(_ argument: String, _ text: String, _ setting: ModuleSetting) -> Int? {

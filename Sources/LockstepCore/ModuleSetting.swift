@@ -22,8 +22,11 @@ public struct ModuleSetting: Sendable {
   /// `lock_timeout=SECONDS`: how long a login waits for the user's lock.
   public static let lockTimeout = ModuleSetting(name: "lock_timeout", defaultValue: 5, range: 1...600)
 
+  /// `agent_timeout=SECONDS`: how long a login waits for the agent's whole answer (`agent=`).
+  public static let agentTimeout = ModuleSetting(name: "agent_timeout", defaultValue: 5, range: 1...60)
+
   /// Every numeric setting, in the order the man page lists them.
-  public static let all = [window, lookahead, maxFailures, lockout, failDelay, lockTimeout]
+  public static let all = [window, lookahead, maxFailures, lockout, failDelay, lockTimeout, agentTimeout]
 
   /// "from 0 to 10", for messages.
   public var rangeText: String { "from \(range.lowerBound) to \(range.upperBound)" }

@@ -82,4 +82,73 @@ public struct NettleCrypto: CryptoProvider {
     guard let first = a.baseAddress, let second = b.baseAddress else { return true }
     return nettle_memeql_sec(first, second, a.count) != 0
   }
+
+  /// The length of a GCM tag, `GCM_DIGEST_SIZE`.
+  private static let gcmTagLength = 16
+
+  /// `gcm_aes256_set_key`, `gcm_aes256_set_iv`, `gcm_aes256_update` with the associated data,
+  /// `gcm_aes256_encrypt` and `gcm_aes256_digest`; the context (which holds the expanded key)
+  /// is wiped afterwards.
+  public func sealAES256GCM(
+    key: SecretBytes, nonce: [UInt8], associatedData: [UInt8], plaintext: SecretBytes
+  )
+    -> [UInt8]?
+  {
+    guard key.count == 32, nonce.count == 12 else { return nil }
+    var context = gcm_aes256_ctx()
+    defer { withUnsafeMutableBytes(of: &context) { wipeMemory($0) } }
+    Self.start(&context, key: key, nonce: nonce, associatedData: associatedData)
+    var sealed = [UInt8](repeating: 0, count: plaintext.count + Self.gcmTagLength)
+    sealed.withUnsafeMutableBufferPointer { out in
+      guard let base = out.baseAddress else { return }
+      plaintext.withUnsafeBytes { input in
+        nettle_gcm_aes256_encrypt(&context, input.count, base, input.baseAddress?.assumingMemoryBound(to: UInt8.self))
+      }
+      nettle_gcm_aes256_digest(&context, Self.gcmTagLength, base + plaintext.count)
+    }
+    return sealed
+  }
+
+  /// As `sealAES256GCM`, with `gcm_aes256_decrypt` straight into the secret storage that is
+  /// returned; the tag it computes is compared with the one given by `memeql_sec`, and the
+  /// storage is wiped before `nil` is returned when they differ.
+  public func openAES256GCM(
+    key: SecretBytes, nonce: [UInt8], associatedData: [UInt8], sealed: [UInt8]
+  )
+    -> SecretBytes?
+  {
+    guard key.count == 32, nonce.count == 12, sealed.count >= Self.gcmTagLength else { return nil }
+    let length = sealed.count - Self.gcmTagLength
+    var context = gcm_aes256_ctx()
+    defer { withUnsafeMutableBytes(of: &context) { wipeMemory($0) } }
+    Self.start(&context, key: key, nonce: nonce, associatedData: associatedData)
+    let plaintext = SecretBytes(count: length)
+    var tag = [UInt8](repeating: 0, count: Self.gcmTagLength)
+    let verified = sealed.withUnsafeBufferPointer { input -> Bool in
+      guard let ciphertext = input.baseAddress else { return false }
+      plaintext.withUnsafeMutableBytes { out in
+        nettle_gcm_aes256_decrypt(&context, length, out.baseAddress?.assumingMemoryBound(to: UInt8.self), ciphertext)
+      }
+      return tag.withUnsafeMutableBufferPointer { computed -> Bool in
+        guard let computedBase = computed.baseAddress else { return false }
+        nettle_gcm_aes256_digest(&context, computed.count, computedBase)
+        return nettle_memeql_sec(computedBase, ciphertext + length, computed.count) != 0
+      }
+    }
+    wipe(&tag)
+    guard verified else {
+      plaintext.withUnsafeMutableBytes { wipeMemory($0) }
+      return nil
+    }
+    return plaintext
+  }
+
+  /// The steps that sealing and opening share: the key, the nonce, the associated data.
+  private static func start(
+    _ context: inout gcm_aes256_ctx, key: SecretBytes, nonce: [UInt8], associatedData: [UInt8]
+  ) {
+    key.withUnsafeBytes { nettle_gcm_aes256_set_key(&context, $0.baseAddress?.assumingMemoryBound(to: UInt8.self)) }
+    nonce.withUnsafeBufferPointer { nettle_gcm_aes256_set_iv(&context, $0.count, $0.baseAddress) }
+    associatedData.withUnsafeBufferPointer { nettle_gcm_aes256_update(&context, $0.count, $0.baseAddress) }
+  }
 }

@@ -305,21 +305,6 @@ public final class Store {
       throw .system(path: path, error)
     }
   }
-
-  /// Refuses a file that someone other than root could have planted or changed, or that is not
-  /// root's alone: not a regular file, not owned by root, accessible by group or others, with
-  /// another hard link, or (when `group` is set) with a group other than root's.
-  private func checkOwnership(_ st: stat, path: String, group: Bool = true) throws(StoreError) {
-    if fileType(st.st_mode) != mode_t(S_IFREG) { throw .unsafeRecord(path: path, reason: "it is not a regular file") }
-    if st.st_uid != 0 { throw .unsafeRecord(path: path, reason: "it is not owned by root (uid \(st.st_uid))") }
-    if group && st.st_gid != 0 {
-      throw .unsafeRecord(path: path, reason: "its group is not root's (gid \(st.st_gid))")
-    }
-    if st.st_mode & 0o077 != 0 {
-      throw .unsafeRecord(path: path, reason: "it is accessible by group or others (mode \(octal(st.st_mode)))")
-    }
-    if st.st_nlink != 1 { throw .unsafeRecord(path: path, reason: "it has \(st.st_nlink) hard links") }
-  }
 }
 
 /// An exclusive hold on one user's record, released when this object dies (or the process does).

@@ -14,6 +14,10 @@ import LockstepPlatform
 /// is returned no sooner than `fail_delay` after the answer arrived, and enrolled and
 /// unenrolled users are refused with the same code, so that neither the time nor the answer
 /// tells who is enrolled. Every failure becomes a PAM code and a log line; nothing here traps.
+///
+/// With `agent=`, lockstepd holds the records: the module asks it whether the user is enrolled
+/// before the prompt, and hands it the answer to check and record; each exchange has the
+/// `agent_timeout` deadline, and an agent that fails to answer fails the login closed.
 final class Authentication {
   let session: PAMSession
   let options: ModuleOptions
@@ -67,17 +71,69 @@ final class Authentication {
       log(LOG_ERR, "the user database could not be read (\(error)); failing closed", user: given.description)
       return .authInfoUnavailable
     }
-    let store: Store
-    let enrolled: UserRecord?
-    do {
-      store = try Store(path: options.store)
-      enrolled = try store.enrollment(user)
-    } catch {
-      log(LOG_ERR, error.description, user: user.description)
-      return .authInfoUnavailable
+    let source: RecordSource
+    let digits: Int
+    if let socket = options.agent {
+      switch exchange(.lookup(user), agent: socket, user: user) {
+      case .failure(let code): return code
+      case .success(.enrollment(let parameters?)):
+        source = .agent(socket)
+        digits = parameters.digits
+      case .success(.enrollment(nil)): return unenrolled(user, alias: alias)
+      case .success: return unexpectedReply(user: user)
+      }
+    } else {
+      let store: Store
+      let enrolled: UserRecord?
+      do {
+        store = try Store(path: options.store)
+        enrolled = try store.enrollment(user)
+      } catch {
+        log(LOG_ERR, error.description, user: user.description)
+        return .authInfoUnavailable
+      }
+      guard let enrolled else { return unenrolled(user, alias: alias) }
+      source = .store(store, enrolled)
+      digits = enrolled.parameters.digits
     }
-    guard let enrolled else { return unenrolled(user, alias: alias) }
-    return authenticate(user, store: store, enrollment: enrolled)
+    return authenticate(user, source: source, digits: digits)
+  }
+
+  /// Where the user's record is: read from the local store (with the record read before the
+  /// prompt), or kept by lockstepd (`agent=`), which checks the answer itself.
+  private enum RecordSource {
+    case store(Store, UserRecord)
+    case agent(String)
+  }
+
+  /// One exchange with the agent, all of it within `agent_timeout`. An agent that cannot be
+  /// reached, does not answer in time, or cannot reach its own store fails the login closed,
+  /// with the reason in the log.
+  private func exchange(_ request: AgentRequest, agent socket: String, user: UserName) -> Result<AgentReply, PAMCode> {
+    let deadline = MonotonicClock.now() &+ UInt64(options.agentTimeoutSeconds) &* 1_000_000_000
+    let reply: AgentReply
+    do {
+      reply = try AgentConnection.connect(to: socket, deadline: deadline).exchange(request, deadline: deadline)
+    } catch {
+      log(LOG_ERR, "\(error); failing closed", user: user.description)
+      return .failure(.authInfoUnavailable)
+    }
+    switch reply {
+    case .unavailable(let why):
+      log(LOG_ERR, "the agent cannot decide: \(ModuleOptions.printable(why)); failing closed", user: user.description)
+      return .failure(.authInfoUnavailable)
+    case .refused(let why):
+      log(
+        LOG_ERR, "the agent refused the request: \(ModuleOptions.printable(why)); failing closed",
+        user: user.description)
+      return .failure(.authInfoUnavailable)
+    default: return .success(reply)
+    }
+  }
+
+  private func unexpectedReply(user: UserName) -> PAMCode {
+    log(LOG_ERR, "the agent's answer does not fit the request; failing closed", user: user.description)
+    return .authInfoUnavailable
   }
 
   /// A user without a record: let through by this module with `nullok` (when the name given is
@@ -108,13 +164,12 @@ final class Authentication {
     _ = session.setStackedPassword(password)
   }
 
-  private func authenticate(_ user: UserName, store: Store, enrollment: UserRecord) -> PAMCode {
-    let digits = enrollment.parameters.digits
+  private func authenticate(_ user: UserName, source: RecordSource, digits: Int) -> PAMCode {
     if options.firstPass != .none, let stacked = session.stackedPassword() {
       answeredAt = MonotonicClock.now()
       let attempt = stacked.withUnsafeBytes { Attempt.typed($0) }
       if attempt.couldBeCode(digits: digits) {
-        let code = check(attempt, for: user, in: store, enrollment: enrollment)
+        let code = check(attempt, for: user, in: source)
         if code == .success || options.firstPass == .useFirstPass { return code }
       } else if options.firstPass == .useFirstPass {
         log(LOG_NOTICE, "refused: the stacked password is not a code (use_first_pass)", user: user.description)
@@ -126,7 +181,7 @@ final class Authentication {
     }
     switch obtainAttempt(digits: digits) {
     case .failure(let code): return code
-    case .success(let attempt): return check(attempt, for: user, in: store, enrollment: enrollment)
+    case .success(let attempt): return check(attempt, for: user, in: source)
     }
   }
 
@@ -142,31 +197,59 @@ final class Authentication {
     }
   }
 
+  /// Checks `attempt` where the record is, and reports the outcome.
+  private func check(_ attempt: Attempt, for user: UserName, in source: RecordSource) -> PAMCode {
+    switch source {
+    case .store(let store, let enrollment): return check(attempt, for: user, in: store, enrollment: enrollment)
+    case .agent(let socket): return check(attempt, for: user, agent: socket)
+    }
+  }
+
+  /// Has the agent check `attempt` and record its outcome, under a fresh nonce (see
+  /// `VerifyRequest`). Only the candidates go to the agent; a password typed in front of them
+  /// (`forward_pass`) stays here.
+  private func check(_ attempt: Attempt, for user: UserName, agent socket: String) -> PAMCode {
+    guard let nonce = SystemRandom.bytes(count: AgentProtocol.nonceLength) else {
+      log(LOG_ERR, "getrandom failed; failing closed", user: user.description)
+      return .authInfoUnavailable
+    }
+    let request = VerifyRequest(
+      nonce: nonce, user: user, service: session.service(), remoteHost: session.remoteHost(), code: attempt.code,
+      backupCode: attempt.backupCode, policy: verifier.policy)
+    switch exchange(.verify(request), agent: socket, user: user) {
+    case .failure(let code): return code
+    case .success(.verdict(let outcome, let kind)):
+      forwardPassword(of: attempt, outcome: outcome)
+      return report(outcome, user: user, kind: kind, now: SystemClock.now())
+    case .success(.notEnrolled):
+      log(LOG_NOTICE, "refused: the record disappeared during the login", user: user.description)
+      return .authError
+    case .success: return unexpectedReply(user: user)
+    }
+  }
+
   /// Verifies `attempt` under the user's lock and stores the new state. A backup code is
   /// hashed first, under the salt of the record read before the prompt, so that the slow hash
   /// never holds the lock.
   private func check(_ attempt: Attempt, for user: UserName, in store: Store, enrollment: UserRecord) -> PAMCode {
     let digest = enrollment.backupCodes.digest(of: attempt, crypto: verifier.crypto)
-    let outcome: VerificationOutcome
-    let record: UserRecord
     let now = SystemClock.now()
+    let checked: (outcome: VerificationOutcome, record: UserRecord)?
     do {
-      let lock = try store.lock(user, timeoutMilliseconds: options.lockTimeoutSeconds * 1000)
-      guard let current = try store.read(user, holding: lock) else {
-        log(LOG_NOTICE, "refused: the record disappeared during the login", user: user.description)
-        return .authError
-      }
-      record = current
-      let verdict = verifier.verify(attempt, against: current, now: now, backupDigest: digest)
-      outcome = verdict.outcome
-      if let updated = verdict.updated { try store.save(updated, over: current, holding: lock) }
-      noteClock(of: current, now: now, user: user)
+      checked = try store.check(
+        attempt, for: user, verifier: verifier, backupDigest: digest, now: now,
+        lockTimeoutMilliseconds: options.lockTimeoutSeconds * 1000)
     } catch {
       log(LOG_ERR, "\(error); failing closed", user: user.description)
       return .authInfoUnavailable
     }
+    guard let (outcome, record) = checked else {
+      log(LOG_NOTICE, "refused: the record disappeared during the login", user: user.description)
+      return .authError
+    }
+    noteClock(of: record, now: now, user: user)
     forwardPassword(of: attempt, outcome: outcome)
-    return report(outcome, user: user, record: record, now: now)
+    return report(outcome, user: user, kind: record.parameters.kind, now: now)
   }
 
   /// Passes the password typed in front of the code on to the next module (`forward_pass`).
@@ -183,11 +266,11 @@ final class Authentication {
 
   /// Logs the outcome and returns its PAM code. A locked-out user gets `PAM_AUTH_ERR`, like
   /// every other refusal: the log says it was a lockout, the answer does not.
-  private func report(_ outcome: VerificationOutcome, user: UserName, record: UserRecord, now: Int64) -> PAMCode {
+  private func report(_ outcome: VerificationOutcome, user: UserName, kind: TokenKind, now: Int64) -> PAMCode {
     let name = user.description
     switch outcome {
     case .accepted(.code(let step)):
-      let unit = record.parameters.kind == .totp ? "time step" : "counter"
+      let unit = kind == .totp ? "time step" : "counter"
       log(LOG_INFO, "accepted verification code (\(unit) \(step))", user: name)
       return .success
     case .accepted(.backupCode(let remaining)):

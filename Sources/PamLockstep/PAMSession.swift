@@ -23,6 +23,12 @@ struct PAMSession {
     return LogText.field(bytes(of: host, limit: LogText.maximumLength + 1))
   }
 
+  /// The service (`PAM_SERVICE`: `sshd`, `sudo`), escaped as a log field; `-` when unset.
+  func service() -> String {
+    guard let name = lockstep_pam_get_string_item(handle, PAM_SERVICE) else { return "-" }
+    return LogText.field(bytes(of: name, limit: LogText.maximumLength + 1))
+  }
+
   /// The password a previous module in the stack collected (`PAM_AUTHTOK`), if any.
   func stackedPassword() -> SecretBytes? {
     guard let token = lockstep_pam_get_string_item(handle, PAM_AUTHTOK) else { return nil }

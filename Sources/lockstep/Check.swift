@@ -21,9 +21,12 @@ struct Check: ParsableCommand {
       that lets an unenrolled user in on a password alone. sshd's configuration is checked for \
       the settings that keyboard-interactive logins need, as sshd itself reports it (sshd -T) \
       when sshd is installed, else as read from sshd_config and the files its Include lines \
-      name. The kernel is asked whether the clock is synchronised. Each finding has a severity; \
-      warnings and errors come with a fix. Exit status: 0 when nothing worse than information \
-      was found, 8 for warnings, 9 for errors.
+      name. The kernel is asked whether the clock is synchronised. With --agent, the agent \
+      (lockstepd) at SOCKET is asked for its view of its store (the database, TLS, replication, \
+      the clock): each unhealthy line is a warning (an error for the database), and an agent \
+      that cannot be asked is an error. Each finding has a severity; warnings and errors come \
+      with a fix. Exit status: 0 when nothing worse than information was found, 8 for \
+      warnings, 9 for errors.
       """)
 
   /// The exit status when the worst finding is a warning.
@@ -47,12 +50,34 @@ struct Check: ParsableCommand {
     help: "Remove the state files of users who have no record (revoke leaves them), then report.")
   var prune = false
 
+  @Flag(name: .long, help: "Also ask the agent (lockstepd) for the state of its store.")
+  var agent = false
+
+  @Argument(
+    help: ArgumentHelp(
+      "The agent's socket, with --agent (default: \(AgentProtocol.defaultSocket)).", valueName: "socket"))
+  var agentSocket: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "How long the agent may take to answer, from 1 to 600 seconds.", valueName: "seconds"))
+  var agentTimeout = AgentClient.defaultTimeout
+
   @OptionGroup var output: JSONOption
 
   /// A finding and the file it concerns.
   struct Located {
     var file: String
     var finding: Finding
+  }
+
+  func validate() throws {
+    if agentSocket != nil && !agent { throw ValidationError("a socket is given only with --agent") }
+    if let agentSocket, agentSocket.isEmpty { throw ValidationError("the agent's socket cannot be an empty path") }
+    guard AgentClient.timeouts.contains(agentTimeout) else {
+      throw ValidationError("--agent-timeout takes 1 to 600 seconds, not \(agentTimeout)")
+    }
   }
 
   func run() throws {
@@ -63,6 +88,7 @@ struct Check: ParsableCommand {
     findings += auditPam(pamFiles)
     findings += auditSshd()
     findings += auditClock()
+    if agent { findings += auditAgent() }
     let worst = findings.map(\.finding.severity).max()
     if output.json {
       Output.printJSON([

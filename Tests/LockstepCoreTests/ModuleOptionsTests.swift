@@ -31,6 +31,7 @@ struct ModuleOptionsTests {
       ("window", \.window, 1, 0...10), ("lookahead", \.lookahead, 10, 0...100),
       ("max_failures", \.maxFailures, 5, 1...1000), ("lockout", \.lockoutSeconds, 900, 0...31_536_000),
       ("fail_delay", \.failDelayMilliseconds, 500, 0...10_000), ("lock_timeout", \.lockTimeoutSeconds, 5, 1...600),
+      ("agent_timeout", \.agentTimeoutSeconds, 5, 1...60),
     ]
   }
 
@@ -78,6 +79,23 @@ struct ModuleOptionsTests {
     #expect(options.firstPass == .tryFirstPass)
     #expect(!options.forwardPass)
     #expect(options.debug)
+  }
+
+  @Test("agent names the agent's socket, and excludes store")
+  func agentSocket() {
+    let options = ModuleOptions(arguments: ["agent=/run/lockstep/agent.sock", "agent_timeout=3"])
+    #expect(options.problems == [])
+    #expect(options.agent == "/run/lockstep/agent.sock")
+    #expect(options.agentTimeoutSeconds == 3)
+    #expect(ModuleOptions().agent == nil, "the local store is the default")
+    #expect(
+      ModuleOptions(arguments: ["agent=/run/a.sock", "store=/srv/otp"]).problems == [
+        "'agent=' and 'store=' exclude each other: the agent names its own store"
+      ])
+    #expect(
+      ModuleOptions(arguments: ["agent=run/a.sock"]).problems == [
+        "'agent=' needs an absolute socket path without control characters"
+      ])
   }
 
   @Test("use_first_pass and forward_pass")
@@ -204,8 +222,9 @@ struct ModuleOptionsTests {
     let summary = options.summary
     #expect(
       summary
-        == "store=/srv/otp nullok=false window=2 lookahead=10 max_failures=5 lockout=900 echo=false "
-        + "first_pass=try_first_pass forward_pass=false fail_delay=500 lock_timeout=5 lockout_message=false "
+        == "store=/srv/otp agent=- nullok=false window=2 lookahead=10 max_failures=5 lockout=900 echo=false "
+        + "first_pass=try_first_pass forward_pass=false fail_delay=500 lock_timeout=5 agent_timeout=5 "
+        + "lockout_message=false "
         + "prompt=\"Code = ?\"")
     #expect(!summary.contains("hunter2"))
   }

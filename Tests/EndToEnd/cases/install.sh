@@ -27,6 +27,9 @@ install_and_uninstall() {
   check "the module should go where the system's other PAM modules are ($moduledir)" [ -e "$moduledir/pam_unix.so" ]
   check "module" mode_is "$destdir$moduledir/pam_lockstep.so" 644
   check "CLI" mode_is "$destdir/usr/local/sbin/lockstep" 755
+  check "agent" mode_is "$destdir/usr/local/sbin/lockstepd" 755
+  check "lockstepd(8)" mode_is "$destdir/usr/local/share/man/man8/lockstepd.8" 644
+  check "lockstepd.service" mode_is "$destdir/lib/systemd/system/lockstepd.service" 644
   check "store directory" mode_is "$destdir/var/lib/lockstep" 700
   check "pam_lockstep(8)" mode_is "$destdir/usr/local/share/man/man8/pam_lockstep.8" 644
   check "lockstep(8)" mode_is "$destdir/usr/local/share/man/man8/lockstep.8" 644
@@ -63,6 +66,8 @@ install_with_prefix() {
     return 1
   }
   check "CLI under the prefix" mode_is "$destdir/opt/lockstep/sbin/lockstep" 755
+  check "lockstepd.service should start the agent under the prefix" \
+    grep -qF 'ExecStart=/opt/lockstep/sbin/lockstepd ' "$destdir/lib/systemd/system/lockstepd.service"
   check "lockstep(8) under the prefix" mode_is "$destdir/opt/lockstep/share/man/man8/lockstep.8" 644
   check "the README under the prefix" mode_is "$destdir/opt/lockstep/share/doc/lockstep/README.md" 644
   check "lockstep(8) should name the examples under the prefix" \

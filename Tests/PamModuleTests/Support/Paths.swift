@@ -16,6 +16,8 @@ enum Paths {
   private static let environment = ProcessInfo.processInfo.environment
   /// The administration CLI; `make` puts it here.
   static let cli = root + "/build/lockstep"
+  /// The agent; `make` puts it here.
+  static let agent = root + "/build/lockstepd"
   /// The FUSE file system whose power the power-loss tests cut; `make test` builds it.
   static let powerCutFS = root + "/build/powercut-fs"
   /// strace, which records a driver's system calls and kills it at a chosen one.

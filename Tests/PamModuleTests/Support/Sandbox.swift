@@ -50,11 +50,12 @@ final class Sandbox {
   }
 
   /// (Re)writes the `lockstep-test` service with the module and `arguments`. A `store=`
-  /// pointing at this sandbox is added unless the arguments name one, and `fail_delay=0` unless
+  /// pointing at this sandbox is added unless the arguments name one or an `agent=`, and `fail_delay=0` unless
   /// they set a delay: the tests of what a refusal does need not wait for the delay that hides
   /// its timing (`RefusalTimingTests` checks that delay itself, at its default).
   func configure(arguments: [String], service: String = "lockstep-test") throws {
-    let storeArgument = arguments.contains { $0.hasPrefix("store=") } ? [] : ["store=" + store]
+    let storeArgument =
+      arguments.contains { $0.hasPrefix("store=") || $0.hasPrefix("agent=") } ? [] : ["store=" + store]
     let delayArgument = arguments.contains { $0.hasPrefix("fail_delay=") } ? [] : ["fail_delay=0"]
     let line = (["auth", "required", Paths.module] + storeArgument + delayArgument + arguments.map(Self.quoted))
       .joined(separator: " ")

@@ -1,0 +1,357 @@
+/// The protocol between lockstepd and its clients (the module, the CLI) on the agent's Unix
+/// socket: one request, one reply, one connection.
+///
+/// A message is a 4-byte big-endian length, then that many bytes: the protocol version, the
+/// message type, then the type's fields (`WireWriter`). An agent that sees another version
+/// answers `refused`, and a client that sees one fails closed, so that a module and an agent
+/// of different releases never misread each other. Both ends check who the peer is
+/// (`SO_PEERCRED`: root only) and read with a deadline.
+public enum AgentProtocol {
+  /// The version every message starts with.
+  public static let version: UInt8 = 1
+  /// The largest message either side accepts, in bytes (a record is at most 64 KiB).
+  public static let largestMessage = 2 * RecordFormat.maximumSize
+  /// The largest byte string in a message.
+  public static let largestField = 65_535
+  /// The length of a verify request's nonce, which makes a retried request idempotent.
+  public static let nonceLength = 16
+  /// The agent's socket unless its configuration or the module's `agent=` names another.
+  public static let defaultSocket = "/run/lockstep/agent.sock"
+}
+
+/// What the module asks when a user answers: check `code` and `backupCode` for `user` under
+/// `policy`, and record the outcome. `nonce` is random per login: the agent records it with
+/// the outcome, so that a request it must retry (after losing the database's reply) gets the
+/// outcome already recorded instead of being checked again (which would find its own code
+/// used and call it a replay).
+public struct VerifyRequest {
+  public var nonce: [UInt8]
+  public var user: UserName
+  /// The PAM service (`sshd`, `sudo`), for the agent's log.
+  public var service: String
+  /// The remote host as the module logs it.
+  public var remoteHost: String
+  /// The answer tried as a one-time code.
+  public var code: SecretBytes?
+  /// The answer tried as a backup code.
+  public var backupCode: SecretBytes?
+  /// The module's limits: window, look-ahead, failures before a lockout, its length.
+  public var policy: VerificationPolicy
+
+  public init(
+    nonce: [UInt8], user: UserName, service: String, remoteHost: String, code: SecretBytes?,
+    backupCode: SecretBytes?, policy: VerificationPolicy
+  ) {
+    self.nonce = nonce
+    self.user = user
+    self.service = service
+    self.remoteHost = remoteHost
+    self.code = code
+    self.backupCode = backupCode
+    self.policy = policy
+  }
+}
+
+/// How an administrator's record is written to the agent's store.
+public enum StoreMode: UInt8, Sendable {
+  /// Only if the user has no record, or already has this same enrollment (then nothing
+  /// changes, so that a migration run twice is harmless).
+  case create = 0
+  /// Replaces the record; the replay watermark and HOTP counter never go down when the secret
+  /// stays the same (`UserRecord.keepReplayWatermark`).
+  case replace = 1
+}
+
+/// A request to the agent.
+public enum AgentRequest {
+  /// Whether `user` is enrolled, and how many digits to prompt for.
+  case lookup(UserName)
+  /// Check an answer (see `VerifyRequest`).
+  case verify(VerifyRequest)
+  /// The whole record of a user, for the CLI.
+  case fetch(UserName)
+  /// Write a record (its `RecordFormat` text), for the CLI.
+  case store(UserName, record: SecretBytes, mode: StoreMode)
+  /// Remove a user's record, for the CLI.
+  case remove(UserName)
+  /// The enrolled users, for the CLI.
+  case list
+  /// The agent's view of its store, for `lockstep check`.
+  case status
+
+  private var type: UInt8 {
+    switch self {
+    case .lookup: 1
+    case .verify: 2
+    case .fetch: 3
+    case .store: 4
+    case .remove: 5
+    case .list: 6
+    case .status: 7
+    }
+  }
+
+  /// The message, without its length prefix. Holds secrets for `verify` and `store`: wipe it
+  /// once sent.
+  public func encoded() -> [UInt8] {
+    var writer = WireWriter()
+    writer.byte(AgentProtocol.version)
+    writer.byte(type)
+    switch self {
+    case .lookup(let user), .fetch(let user), .remove(let user): writer.field(user.bytes)
+    case .verify(let request):
+      writer.raw(request.nonce)
+      writer.field(request.user.bytes)
+      writer.text(request.service)
+      writer.text(request.remoteHost)
+      writer.optionalSecret(request.code)
+      writer.optionalSecret(request.backupCode)
+      for value in [
+        request.policy.window, request.policy.lookahead, request.policy.maxFailures, request.policy.lockoutSeconds,
+      ] {
+        writer.integer(Int64(value))
+      }
+    case .store(let user, let record, let mode):
+      writer.field(user.bytes)
+      writer.secret(record)
+      writer.byte(mode.rawValue)
+    case .list, .status: break
+    }
+    return writer.bytes
+  }
+
+  /// Reads a request; the error says what was wrong.
+  public static func decode(_ message: [UInt8]) throws(WireError) -> AgentRequest {
+    var reader = WireReader(message)
+    guard try reader.byte() == AgentProtocol.version else { throw WireError("unsupported protocol version") }
+    let request: AgentRequest
+    switch try reader.byte() {
+    case 1: request = .lookup(try reader.userName())
+    case 2:
+      let nonce = try reader.raw(count: AgentProtocol.nonceLength)
+      let user = try reader.userName()
+      let service = try reader.text()
+      let remoteHost = try reader.text()
+      let code = try reader.optionalSecret()
+      let backupCode = try reader.optionalSecret()
+      let policy = VerificationPolicy(
+        window: Int(try reader.integer(in: setting(.window), "window")),
+        lookahead: Int(try reader.integer(in: setting(.lookahead), "lookahead")),
+        maxFailures: Int(try reader.integer(in: setting(.maxFailures), "max_failures")),
+        lockoutSeconds: Int(try reader.integer(in: setting(.lockout), "lockout")))
+      request = .verify(
+        VerifyRequest(
+          nonce: nonce, user: user, service: service, remoteHost: remoteHost, code: code, backupCode: backupCode,
+          policy: policy))
+    case 3: request = .fetch(try reader.userName())
+    case 4:
+      let user = try reader.userName()
+      let record = try reader.secret()
+      guard let mode = StoreMode(rawValue: try reader.byte()) else { throw WireError("unknown store mode") }
+      request = .store(user, record: record, mode: mode)
+    case 5: request = .remove(try reader.userName())
+    case 6: request = .list
+    case 7: request = .status
+    default: throw WireError("unknown request type")
+    }
+    try reader.finish()
+    return request
+  }
+
+  private static func setting(_ setting: ModuleSetting) -> ClosedRange<Int64> {
+    Int64(setting.range.lowerBound)...Int64(setting.range.upperBound)
+  }
+}
+
+/// One line of the agent's status: what `lockstep check` prints and judges.
+public struct AgentStatusLine: Equatable, Sendable {
+  /// What is reported: `database`, `tls`, `replication`, `clock-skew`, ...
+  public var name: String
+  /// Whether it is as it should be.
+  public var healthy: Bool
+  /// What was found, in words.
+  public var detail: String
+
+  public init(name: String, healthy: Bool, detail: String) {
+    self.name = name
+    self.healthy = healthy
+    self.detail = detail
+  }
+}
+
+/// The agent's answer to a request.
+public enum AgentReply {
+  /// `lookup`: the user's code parameters, or `nil` when the user is not enrolled.
+  case enrollment(TokenParameters?)
+  /// `verify`: what the check decided, and the kind of the user's codes (for the log).
+  case verdict(VerificationOutcome, kind: TokenKind)
+  /// `verify` of a user with no record (removed since the lookup).
+  case notEnrolled
+  /// `fetch`: the record's text, or `nil` when the user is not enrolled.
+  case record(SecretBytes?)
+  /// `list`: the enrolled users.
+  case names([UserName])
+  /// `store` or `remove` done; `changed` is false when there was nothing to do.
+  case done(changed: Bool)
+  /// `status`.
+  case status([AgentStatusLine])
+  /// The store could not be reached or read in time: the module fails closed.
+  case unavailable(String)
+  /// The request was understood and refused (a record that does not parse, a user who
+  /// exists with another enrollment), or not understood.
+  case refused(String)
+
+  private var type: UInt8 {
+    switch self {
+    case .enrollment: 128
+    case .verdict: 129
+    case .notEnrolled: 130
+    case .record: 131
+    case .names: 132
+    case .done: 133
+    case .status: 134
+    case .unavailable: 135
+    case .refused: 136
+    }
+  }
+
+  /// The message, without its length prefix.
+  public func encoded() -> [UInt8] {
+    var writer = WireWriter()
+    writer.byte(AgentProtocol.version)
+    writer.byte(type)
+    switch self {
+    case .enrollment(let parameters):
+      guard let parameters else {
+        writer.byte(0)
+        break
+      }
+      writer.byte(1)
+      writer.text(parameters.kind.rawValue)
+      writer.text(parameters.algorithm.rawValue)
+      writer.integer(Int64(parameters.digits))
+      writer.integer(Int64(parameters.period))
+    case .verdict(let outcome, let kind):
+      writer.text(kind.rawValue)
+      Self.write(outcome, to: &writer)
+    case .record(let text): writer.optionalSecret(text)
+    case .names(let names):
+      writer.integer(Int64(names.count))
+      for name in names { writer.field(name.bytes) }
+    case .done(let changed): writer.byte(changed ? 1 : 0)
+    case .status(let lines):
+      writer.integer(Int64(lines.count))
+      for line in lines {
+        writer.text(line.name)
+        writer.byte(line.healthy ? 1 : 0)
+        writer.text(line.detail)
+      }
+    case .unavailable(let reason), .refused(let reason): writer.text(reason)
+    case .notEnrolled: break
+    }
+    return writer.bytes
+  }
+
+  private static func write(_ outcome: VerificationOutcome, to writer: inout WireWriter) {
+    switch outcome {
+    case .accepted(.code(let step)):
+      writer.byte(1)
+      writer.integer(step)
+    case .accepted(.backupCode(let remaining)):
+      writer.byte(2)
+      writer.integer(Int64(remaining))
+    case .rejected(let reason, let failures, let lockedUntil):
+      writer.byte(3)
+      switch reason {
+      case .wrongCode:
+        writer.byte(1)
+        writer.integer(0)
+      case .replayedCode(let step):
+        writer.byte(2)
+        writer.integer(step)
+      case .replayedEnrollmentCode(let step):
+        writer.byte(3)
+        writer.integer(step)
+      case .notACode:
+        writer.byte(4)
+        writer.integer(0)
+      }
+      writer.integer(Int64(failures))
+      writer.integer(lockedUntil ?? -1)
+    case .lockedOut(let until):
+      writer.byte(4)
+      writer.integer(until)
+    }
+  }
+
+  /// Reads a reply; the error says what was wrong.
+  public static func decode(_ message: [UInt8]) throws(WireError) -> AgentReply {
+    var reader = WireReader(message)
+    guard try reader.byte() == AgentProtocol.version else { throw WireError("unsupported protocol version") }
+    let reply: AgentReply
+    switch try reader.byte() {
+    case 128:
+      if try reader.flag() {
+        guard let kind = TokenKind(rawValue: try reader.text()),
+          let algorithm = OTPAlgorithm(rawValue: try reader.text())
+        else { throw WireError("unknown token kind or algorithm") }
+        let digits = try reader.integer(in: 6...8, "digits")
+        let period = try reader.integer(in: 1...86_400, "period")
+        reply = .enrollment(TokenParameters(kind: kind, algorithm: algorithm, digits: Int(digits), period: Int(period)))
+      } else {
+        reply = .enrollment(nil)
+      }
+    case 129:
+      guard let kind = TokenKind(rawValue: try reader.text()) else { throw WireError("unknown token kind") }
+      reply = .verdict(try readOutcome(&reader), kind: kind)
+    case 130: reply = .notEnrolled
+    case 131: reply = .record(try reader.optionalSecret())
+    case 132:
+      let count = try reader.integer(in: 0...1_000_000, "name count")
+      var names: [UserName] = []
+      for _ in 0..<count { names.append(try reader.userName()) }
+      reply = .names(names)
+    case 133: reply = .done(changed: try reader.flag())
+    case 134:
+      let count = try reader.integer(in: 0...1000, "status line count")
+      var lines: [AgentStatusLine] = []
+      for _ in 0..<count {
+        let name = try reader.text()
+        let healthy = try reader.flag()
+        lines.append(AgentStatusLine(name: name, healthy: healthy, detail: try reader.text()))
+      }
+      reply = .status(lines)
+    case 135: reply = .unavailable(try reader.text())
+    case 136: reply = .refused(try reader.text())
+    default: throw WireError("unknown reply type")
+    }
+    try reader.finish()
+    return reply
+  }
+
+  private static func readOutcome(_ reader: inout WireReader) throws(WireError) -> VerificationOutcome {
+    let times = Int64(0)...UserRecord.latestTime
+    switch try reader.byte() {
+    case 1: return .accepted(.code(step: try reader.integer()))
+    case 2:
+      return .accepted(
+        .backupCode(remaining: Int(try reader.integer(in: 0...Int64(BackupCodeHashes.maximumCount), "remaining"))))
+    case 3:
+      let kind = try reader.byte()
+      let step = try reader.integer()
+      let reason: RejectionReason
+      switch (kind, step) {
+      case (1, 0): reason = .wrongCode
+      case (2, _): reason = .replayedCode(step: step)
+      case (3, _): reason = .replayedEnrollmentCode(step: step)
+      case (4, 0): reason = .notACode
+      default: throw WireError("unknown rejection reason")
+      }
+      let failures = try reader.integer(in: 0...Int64(UserRecord.largestFailureCount), "failures")
+      let lockedUntil = try reader.integer(in: -1...UserRecord.latestTime, "lockout end")
+      return .rejected(reason, failures: Int(failures), lockedUntil: lockedUntil < 0 ? nil : lockedUntil)
+    case 4: return .lockedOut(until: try reader.integer(in: times, "lockout end"))
+    default: throw WireError("unknown outcome")
+    }
+  }
+}

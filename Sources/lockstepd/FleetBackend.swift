@@ -1,0 +1,525 @@
+import Foundation
+import LockstepCore
+import LockstepNettle
+import LockstepPlatform
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The fleet store: every host's agent on one PostgreSQL database, so that a code accepted on
+/// one host is refused on all, failures add up across hosts, and a backup code works once.
+///
+/// Each login is decided by one statement whose condition is the state the check was made
+/// against: a code is accepted by `UPDATE … WHERE last_step < step AND NOT locked`, a failure
+/// counted by `UPDATE … SET failures = failures + 1 WHERE NOT locked`, and the outcome recorded
+/// under the request's nonce in the same statement. When two hosts race, the loser's statement
+/// matches no row; it reads the row again and checks again, and then finds the code used. A
+/// backup code is deleted in a transaction that holds the user's row. Secrets are sealed with
+/// the fleet key before they reach the database and opened only here.
+final class FleetBackend: Backend, @unchecked Sendable {
+  private let pool: DatabasePool
+  private let hostName: String
+  private let key: SecretBytes
+  private let crypto = NettleCrypto()
+  private let timeout: Duration
+  private let logger: Logger
+  private let schemaReady = SchemaFlag()
+
+  init(pool: DatabasePool, hostName: String, key: SecretBytes, timeoutSeconds: Int, logger: Logger) {
+    self.pool = pool
+    self.hostName = hostName
+    self.key = key
+    timeout = .seconds(timeoutSeconds)
+    self.logger = logger
+  }
+
+  func answer(_ request: AgentRequest) -> AgentReply {
+    waitFor { await self.handle(request) }
+  }
+
+  private func handle(_ request: AgentRequest) async -> AgentReply {
+    let deadline = ContinuousClock.now + timeout
+    do {
+      try await prepareSchema(until: deadline)
+      switch request {
+      case .lookup(let user): return try await lookup(user, until: deadline)
+      case .verify(let verify): return try await self.verify(verify, until: deadline)
+      case .fetch(let user):
+        let found = try await pool.run(until: deadline) { connection, _ in try await self.read(user, on: connection) }
+        return .record(found.map { RecordFormat.serialize($0.record) })
+      case .store(let user, let text, let mode): return try await store(user, text: text, mode: mode, until: deadline)
+      case .remove(let user):
+        let removed = try await pool.run(until: deadline) { connection, _ in
+          try await connection.query(
+            "DELETE FROM lockstep_users WHERE name = \(user.text) RETURNING name", logger: self.logger
+          )
+          .collect().count
+        }
+        return .done(changed: removed > 0)
+      case .list:
+        let names = try await pool.run(until: deadline) { connection, _ in
+          try await connection.query("SELECT name FROM lockstep_users ORDER BY name", logger: self.logger).collect()
+            .compactMap { UserName(try $0.decode(String.self)) }
+        }
+        return .names(names)
+      case .status: return .status(await status(until: deadline))
+      }
+    } catch let failure as RecordFailure {
+      return .refused(failure.description)
+    } catch {
+      let reason =
+        error is DeadlinePassed ? "the database did not answer within \(timeout)" : DatabasePool.describe(error)
+      logger.error("database unavailable: \(reason)")
+      return .unavailable(reason)
+    }
+  }
+
+  // MARK: Logins
+
+  private func lookup(_ user: UserName, until deadline: ContinuousClock.Instant) async throws -> AgentReply {
+    try await pool.run(until: deadline) { connection, _ in
+      let rows = try await connection.query(
+        "SELECT kind, algorithm, digits, period FROM lockstep_users WHERE name = \(user.text)", logger: self.logger
+      ).collect()
+      guard let row = rows.first else { return .enrollment(nil) }
+      let (kind, algorithm, digits, period) = try row.decode((String, String, Int, Int).self)
+      guard let kind = TokenKind(rawValue: kind), let algorithm = OTPAlgorithm(rawValue: algorithm) else {
+        throw RecordFailure("the record of \(user) has an unknown token kind or algorithm")
+      }
+      return .enrollment(TokenParameters(kind: kind, algorithm: algorithm, digits: digits, period: period))
+    }
+  }
+
+  private func verify(_ request: VerifyRequest, until deadline: ContinuousClock.Instant) async throws -> AgentReply {
+    let attempt = Attempt(code: request.code, backupCode: request.backupCode)
+    let verifier = Verifier(policy: request.policy, crypto: crypto)
+    let reply = try await pool.run(until: deadline) { connection, retry in
+      if retry, let recorded = try await self.recordedReply(request.nonce, on: connection) { return recorded }
+      // A lost race (another host used a code, counted a failure or re-enrolled the user between
+      // the read and the write) changes the row the statement expects: read it again.
+      for _ in 0..<8 {
+        guard let (record, version) = try await self.read(request.user, on: connection) else { return .notEnrolled }
+        let now = SystemClock.now()
+        let verdict = verifier.verify(attempt, against: record, now: now)
+        let kind = record.parameters.kind
+        let decided: AgentReply?
+        do {
+          switch verdict.outcome {
+          case .accepted(.code(let step)):
+            let reply = AgentReply.verdict(verdict.outcome, kind: kind)
+            let won = try await self.acceptCode(
+              step, kind: kind, request, version: version, now: now, reply: reply, on: connection)
+            decided = won ? reply : nil
+          case .accepted(.backupCode):
+            let used = record.backupCodes.hashes.first { !(verdict.updated?.backupCodes.hashes.contains($0) ?? true) }
+            guard let used else { throw RecordFailure("the backup code check changed no code") }
+            decided = try await self.acceptBackupCode(
+              used, kind: kind, request, version: version, now: now, on: connection
+            ).map { .verdict(.accepted(.backupCode(remaining: $0)), kind: kind) }
+          case .rejected(let reason, _, _) where reason == .wrongCode || Self.isReplay(reason):
+            decided = try await self.countFailure(
+              reason, kind: kind, request, version: version, now: now, on: connection)
+          case .rejected, .lockedOut:
+            return .verdict(verdict.outcome, kind: kind)
+          }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+          // The nonce is recorded already: this request was decided before (a retry, or a
+          // client sending it twice). Its recorded outcome is the answer.
+          decided = try await self.recordedReply(request.nonce, on: connection)
+        }
+        if let decided { return decided }
+      }
+      throw DatabaseUnavailable(description: "the record of \(request.user) kept changing during the check")
+    }
+    log(reply, request)
+    return reply
+  }
+
+  private static func words(_ reason: RejectionReason) -> String {
+    switch reason {
+    case .wrongCode: "wrong verification code"
+    case .replayedCode(let step): "replayed verification code (step \(step) was already used)"
+    case .replayedEnrollmentCode(let step): "replayed enrollment code (step \(step))"
+    case .notACode: "the answer is not a code"
+    }
+  }
+
+  private static func isReplay(_ reason: RejectionReason) -> Bool {
+    if case .replayedCode = reason { return true }
+    return false
+  }
+
+  /// Raises the watermark (TOTP) or counter (HOTP) past `step`, if no host did yet and the user
+  /// is not locked out, and records the outcome under the nonce: one statement.
+  private func acceptCode(
+    _ step: Int64, kind: TokenKind, _ request: VerifyRequest, version: Int64, now: Int64, reply: AgentReply,
+    on connection: PostgresConnection
+  ) async throws -> Bool {
+    let user = request.user.text
+    let nonce = ByteBuffer(bytes: request.nonce)
+    let encoded = ByteBuffer(bytes: reply.encoded())
+    let query: PostgresQuery
+    switch kind {
+    case .totp:
+      query = """
+        WITH accepted AS (
+          UPDATE lockstep_users SET last_step = \(step), failures = 0, locked_until = 0, last_success = \(now),
+            updated_by = \(hostName), updated_at = now()
+          WHERE name = \(user) AND version = \(version) AND (last_step IS NULL OR last_step < \(step))
+            AND locked_until <= \(now)
+          RETURNING name)
+        INSERT INTO lockstep_requests (nonce, name, host, reply) SELECT \(nonce), name, \(hostName), \(encoded) FROM accepted
+        RETURNING 1
+        """
+    case .hotp:
+      query = """
+        WITH accepted AS (
+          UPDATE lockstep_users SET counter = \(step + 1), failures = 0, locked_until = 0, last_success = \(now),
+            updated_by = \(hostName), updated_at = now()
+          WHERE name = \(user) AND version = \(version) AND counter <= \(step) AND locked_until <= \(now)
+          RETURNING name)
+        INSERT INTO lockstep_requests (nonce, name, host, reply) SELECT \(nonce), name, \(hostName), \(encoded) FROM accepted
+        RETURNING 1
+        """
+    }
+    return try await !connection.query(query, logger: logger).collect().isEmpty
+  }
+
+  /// Deletes the used backup code and clears the failures, in one transaction that holds the
+  /// user's row, so that two hosts given the same code cannot both succeed. Returns the codes
+  /// left, or `nil` when the row or the code changed first.
+  private func acceptBackupCode(
+    _ hash: [UInt8], kind: TokenKind, _ request: VerifyRequest, version: Int64, now: Int64,
+    on connection: PostgresConnection
+  ) async throws -> Int? {
+    let user = request.user.text
+    try await connection.query("BEGIN", logger: logger)
+    do {
+      let held = try await connection.query(
+        """
+        UPDATE lockstep_users SET failures = 0, locked_until = 0, last_success = \(now), updated_by = \(hostName),
+          updated_at = now()
+        WHERE name = \(user) AND version = \(version) AND locked_until <= \(now) RETURNING name
+        """, logger: logger
+      ).collect()
+      let deleted = try await connection.query(
+        "DELETE FROM lockstep_backup_codes WHERE name = \(user) AND hash = \(ByteBuffer(bytes: hash)) RETURNING name",
+        logger: logger
+      ).collect()
+      guard !held.isEmpty, !deleted.isEmpty else {
+        try await connection.query("ROLLBACK", logger: logger)
+        return nil
+      }
+      let remaining =
+        try await connection.query(
+          "SELECT count(*)::integer FROM lockstep_backup_codes WHERE name = \(user)", logger: logger
+        ).collect().first?.decode(Int.self) ?? 0
+      let reply = AgentReply.verdict(.accepted(.backupCode(remaining: remaining)), kind: kind)
+      try await connection.query(
+        """
+        INSERT INTO lockstep_requests (nonce, name, host, reply)
+        VALUES (\(ByteBuffer(bytes: request.nonce)), \(user), \(hostName), \(ByteBuffer(bytes: reply.encoded())))
+        """, logger: logger)
+      try await connection.query("COMMIT", logger: logger)
+      return remaining
+    } catch {
+      // A failed statement aborts the transaction; end it so that the connection can go on
+      // (to read the outcome recorded under a duplicate nonce), or fail on a broken connection.
+      try? await connection.query("ROLLBACK", logger: logger)
+      throw error
+    }
+  }
+
+  /// Counts one failure, and starts a lockout at the threshold, unless the user is locked out
+  /// already (another host's failure may have just done it); records it under the nonce.
+  private func countFailure(
+    _ reason: RejectionReason, kind: TokenKind, _ request: VerifyRequest, version: Int64, now: Int64,
+    on connection: PostgresConnection
+  ) async throws -> AgentReply? {
+    let user = request.user.text
+    let policy = request.policy
+    let lockout = Int64(policy.lockoutSeconds)
+    let lockoutEnd = min(now + lockout, UserRecord.latestTime)
+    let template = AgentReply.verdict(.rejected(reason, failures: 0, lockedUntil: nil), kind: kind)
+    // A lockout that has ended (locked_until in the past, not yet cleared) starts the count anew.
+    let rows = try await connection.query(
+      """
+      WITH counted AS (
+        UPDATE lockstep_users SET
+          failures = LEAST(CASE WHEN locked_until <> 0 THEN 0 ELSE failures END + 1, \(UserRecord.largestFailureCount)),
+          locked_until = CASE
+            WHEN \(lockout) > 0 AND CASE WHEN locked_until <> 0 THEN 0 ELSE failures END + 1 >= \(policy.maxFailures)
+            THEN \(lockoutEnd) ELSE 0 END,
+          updated_by = \(hostName), updated_at = now()
+        WHERE name = \(user) AND version = \(version) AND locked_until <= \(now)
+        RETURNING failures, locked_until),
+      recorded AS (
+        INSERT INTO lockstep_requests (nonce, name, host, reply, failures, locked_until)
+        SELECT \(ByteBuffer(bytes: request.nonce)), \(user), \(hostName), \(ByteBuffer(bytes: template.encoded())),
+          failures, locked_until FROM counted)
+      SELECT failures, locked_until FROM counted
+      """, logger: logger
+    ).collect()
+    guard let row = rows.first else { return nil }
+    let (failures, lockedUntil) = try row.decode((Int, Int64).self)
+    return .verdict(
+      .rejected(reason, failures: failures, lockedUntil: lockedUntil == 0 ? nil : lockedUntil), kind: kind)
+  }
+
+  /// The reply recorded for `nonce`, when an earlier run of the same request took effect.
+  private func recordedReply(_ nonce: [UInt8], on connection: PostgresConnection) async throws -> AgentReply? {
+    let rows = try await connection.query(
+      "SELECT reply, failures, locked_until FROM lockstep_requests WHERE nonce = \(ByteBuffer(bytes: nonce))",
+      logger: logger
+    ).collect()
+    guard let row = rows.first else { return nil }
+    let (buffer, failures, lockedUntil) = try row.decode((ByteBuffer, Int?, Int64?).self)
+    let reply = try AgentReply.decode(Array(buffer.readableBytesView))
+    if case .verdict(.rejected(let reason, _, _), let kind) = reply, let failures, let lockedUntil {
+      return .verdict(
+        .rejected(reason, failures: failures, lockedUntil: lockedUntil == 0 ? nil : lockedUntil), kind: kind)
+    }
+    return reply
+  }
+
+  private func log(_ reply: AgentReply, _ request: VerifyRequest) {
+    let who = "user=\(request.user) service=\(request.service) rhost=\(request.remoteHost)"
+    switch reply {
+    case .verdict(.accepted(.code(let step)), _): logger.info("accepted verification code (step \(step)); \(who)")
+    case .verdict(.accepted(.backupCode(let remaining)), _):
+      logger.notice("accepted backup code (\(remaining) left); \(who)")
+    case .verdict(.rejected(let reason, let failures, let lockedUntil), _):
+      logger.notice(
+        "refused: \(Self.words(reason)); failure \(failures)\(lockedUntil.map { ", locked until \($0)" } ?? ""); \(who)"
+      )
+    case .verdict(.lockedOut(let until), _): logger.notice("refused unchecked: locked out until \(until); \(who)")
+    case .notEnrolled: logger.notice("refused: not enrolled; \(who)")
+    default: break
+    }
+  }
+
+  // MARK: Records
+
+  /// The user's record with its secret opened, and the row's version; `nil` when there is none.
+  private func read(
+    _ user: UserName, on connection: PostgresConnection, forUpdate: Bool = false
+  ) async throws -> (record: UserRecord, version: Int64)? {
+    let lock: PostgresQuery = forUpdate ? " FOR UPDATE" : ""
+    var query: PostgresQuery = """
+      SELECT version, sealed, kind, algorithm, digits, period, counter, last_step, time_offset, failures, locked_until,
+        last_success, enrolled, backup_salt, backup_iterations,
+        coalesce((SELECT string_agg(encode(hash, 'hex'), ',' ORDER BY hash) FROM lockstep_backup_codes b
+          WHERE b.name = u.name), '') AS backup_hashes
+      FROM lockstep_users u WHERE name = \(user.text)
+      """
+    query.sql += lock.sql
+    guard let row = try await connection.query(query, logger: logger).collect().first else { return nil }
+    let cells = row.makeRandomAccess()
+    let version = try cells["version"].decode(Int64.self)
+    let sealed = try cells["sealed"].decode(ByteBuffer.self)
+    guard let kind = TokenKind(rawValue: try cells["kind"].decode(String.self)),
+      let algorithm = OTPAlgorithm(rawValue: try cells["algorithm"].decode(String.self))
+    else { throw RecordFailure("the record of \(user) has an unknown token kind or algorithm") }
+    guard
+      let secret = Sealing.open(
+        Array(sealed.readableBytesView), user: user, version: UInt64(bitPattern: version), key: key, crypto: crypto)
+    else {
+      throw RecordFailure(
+        "the secret of \(user) does not open with this host's fleet key (another fleet's key, or a row copied from another user)"
+      )
+    }
+    let hashes = try cells["backup_hashes"].decode(String.self).split(separator: ",").map { hex in
+      guard let hash = Hex.decode(String(hex)) else { throw RecordFailure("a backup code hash of \(user) is not hex") }
+      return hash
+    }
+    let parameters = TokenParameters(
+      kind: kind, algorithm: algorithm, digits: try cells["digits"].decode(Int.self),
+      period: try cells["period"].decode(Int.self))
+    let record = UserRecord(
+      parameters: parameters, secret: secret, counter: UInt64(clamping: try cells["counter"].decode(Int64.self)),
+      lastStep: try cells["last_step"].decode(Int64?.self), offset: try cells["time_offset"].decode(Int64.self),
+      failures: try cells["failures"].decode(Int.self), lockedUntil: try cells["locked_until"].decode(Int64.self),
+      lastSuccess: try cells["last_success"].decode(Int64.self), enrolled: try cells["enrolled"].decode(Int64.self),
+      backupCodes: BackupCodeHashes(
+        iterations: try cells["backup_iterations"].decode(Int.self),
+        salt: Array(try cells["backup_salt"].decode(ByteBuffer.self).readableBytesView), hashes: hashes),
+      stateID: UInt64(bitPattern: version))
+    return (record, version)
+  }
+
+  /// Writes an administrator's record (see `StoreMode`), sealed under a new version.
+  private func store(
+    _ user: UserName, text: SecretBytes, mode: StoreMode, until deadline: ContinuousClock.Instant
+  ) async throws -> AgentReply {
+    let parsed: UserRecord
+    do {
+      parsed = try text.withUnsafeBytes { bytes throws(LineError) in try RecordFormat.parse(bytes) }
+    } catch {
+      throw RecordFailure("the record of \(user) is invalid: \(error)")
+    }
+    guard let random = SystemRandom.bytes(count: 8) else { throw RecordFailure("getrandom failed") }
+    let version = Int64(bitPattern: random.reduce(0) { $0 << 8 | UInt64($1) })
+    return try await pool.run(until: deadline) { connection, _ in
+      var record = parsed
+      try await connection.query("BEGIN", logger: self.logger)
+      do {
+        if let (existing, _) = try await self.read(user, on: connection, forUpdate: true) {
+          if mode == .create {
+            try await connection.query("ROLLBACK", logger: self.logger)
+            let same =
+              existing.parameters == record.parameters && existing.secret.hasSameBytes(as: record.secret)
+              && existing.enrolled == record.enrolled
+            if same { return .done(changed: false) }
+            throw RecordFailure("\(user) is enrolled in the fleet store already, with another enrollment")
+          }
+          record.keepReplayWatermark(of: existing)
+        }
+        try await self.write(record, for: user, version: version, on: connection)
+        try await connection.query("COMMIT", logger: self.logger)
+        return .done(changed: true)
+      } catch {
+        connection.abandon()
+        throw error
+      }
+    }
+  }
+
+  private func write(
+    _ record: UserRecord, for user: UserName, version: Int64, on connection: PostgresConnection
+  )
+    async throws
+  {
+    guard
+      let sealed = Sealing.seal(
+        record.secret, user: user, version: UInt64(bitPattern: version), key: key, crypto: crypto)
+    else { throw RecordFailure("the secret of \(user) could not be sealed") }
+    let name = user.text
+    let p = record.parameters
+    try await connection.query("DELETE FROM lockstep_backup_codes WHERE name = \(name)", logger: logger)
+    try await connection.query(
+      """
+      INSERT INTO lockstep_users (name, version, sealed, kind, algorithm, digits, period, counter, last_step, time_offset,
+        failures, locked_until, last_success, enrolled, backup_salt, backup_iterations, updated_by)
+      VALUES (\(name), \(version), \(ByteBuffer(bytes: sealed)), \(p.kind.rawValue), \(p.algorithm.rawValue), \(p.digits),
+        \(p.period), \(Int64(clamping: record.counter)), \(record.lastStep), \(record.offset), \(record.failures),
+        \(record.lockedUntil), \(record.lastSuccess), \(record.enrolled), \(ByteBuffer(bytes: record.backupCodes.salt)),
+        \(record.backupCodes.iterations), \(hostName))
+      ON CONFLICT (name) DO UPDATE SET version = EXCLUDED.version, sealed = EXCLUDED.sealed, kind = EXCLUDED.kind,
+        algorithm = EXCLUDED.algorithm, digits = EXCLUDED.digits, period = EXCLUDED.period, counter = EXCLUDED.counter,
+        last_step = EXCLUDED.last_step, time_offset = EXCLUDED.time_offset, failures = EXCLUDED.failures,
+        locked_until = EXCLUDED.locked_until, last_success = EXCLUDED.last_success, enrolled = EXCLUDED.enrolled,
+        backup_salt = EXCLUDED.backup_salt, backup_iterations = EXCLUDED.backup_iterations,
+        updated_by = EXCLUDED.updated_by, updated_at = now()
+      """, logger: logger)
+    for hash in record.backupCodes.hashes {
+      try await connection.query(
+        "INSERT INTO lockstep_backup_codes (name, hash) VALUES (\(name), \(ByteBuffer(bytes: hash)))", logger: logger)
+    }
+  }
+
+  // MARK: Schema and status
+
+  /// Removes recorded outcomes older than a day, now and every ten minutes: a retry comes within
+  /// seconds, and the table must not grow without bound.
+  func startPruning() {
+    Task {
+      while true {
+        let deadline = ContinuousClock.now + timeout
+        do {
+          try await prepareSchema(until: deadline)
+          try await pool.run(until: deadline) { connection, _ in
+            try await connection.query(
+              "DELETE FROM lockstep_requests WHERE at < now() - interval '1 day'", logger: self.logger)
+          }
+        } catch {
+          logger.warning("removing old request outcomes failed: \(DatabasePool.describe(error))")
+        }
+        try? await Task.sleep(for: .seconds(600))
+      }
+    }
+  }
+
+  /// Makes the tables once per agent, under an advisory lock so that agents starting together
+  /// do not race; refuses a database made by a later version.
+  private func prepareSchema(until deadline: ContinuousClock.Instant) async throws {
+    guard !schemaReady.isSet else { return }
+    try await pool.run(until: deadline) { connection, _ in
+      try await connection.query("BEGIN", logger: self.logger)
+      try await connection.query("SELECT pg_advisory_xact_lock(7478000001)", logger: self.logger)
+      for statement in FleetSchema.statements {
+        try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+      }
+      let found =
+        try await connection.query("SELECT max(version) FROM lockstep_schema", logger: self.logger)
+        .collect().first?.decode(Int?.self) ?? nil
+      try await connection.query("COMMIT", logger: self.logger)
+      if let found, found > FleetSchema.version {
+        throw RecordFailure(
+          "the database's tables are of version \(found), newer than this agent's \(FleetSchema.version)")
+      }
+    }
+    schemaReady.set()
+  }
+
+  /// What `lockstep check` reports: the database, TLS, replication and the clock.
+  private func status(until deadline: ContinuousClock.Instant) async -> [AgentStatusLine] {
+    var lines = [AgentStatusLine(name: "host-name", healthy: true, detail: hostName)]
+    do {
+      let facts = try await pool.run(until: deadline) { connection, _ in
+        let row = try await connection.query(
+          """
+          SELECT current_setting('server_version'), host(inet_server_addr()), inet_server_port(),
+            coalesce((SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl), ''),
+            current_setting('synchronous_standby_names'), current_setting('synchronous_commit'),
+            extract(epoch FROM clock_timestamp())::float8
+          """, logger: self.logger
+        ).collect().first
+        guard let row else { throw DatabaseUnavailable(description: "the status query returned nothing") }
+        return try row.decode((String, String?, Int?, String, String, String, Double).self)
+      }
+      let (version, address, port, tlsVersion, standbys, synchronousCommit, epoch) = facts
+      let skew = Double(SystemClock.now()) - epoch
+      lines.append(
+        AgentStatusLine(
+          name: "database", healthy: true,
+          detail: "PostgreSQL \(version) at \(address ?? "?"):\(port.map(String.init) ?? "?")"))
+      lines.append(
+        AgentStatusLine(
+          name: "tls", healthy: !tlsVersion.isEmpty,
+          detail: tlsVersion.isEmpty ? "not encrypted" : "\(tlsVersion), certificate verified (sslmode=verify-full)"))
+      let synchronous = !standbys.isEmpty && synchronousCommit != "off" && synchronousCommit != "local"
+      lines.append(
+        AgentStatusLine(
+          name: "replication", healthy: synchronous,
+          detail: synchronous
+            ? "synchronous (synchronous_standby_names = '\(standbys)', synchronous_commit = \(synchronousCommit))"
+            : "not synchronous: an accepted code can be lost in a failover (synchronous_standby_names is empty)"))
+      lines.append(
+        AgentStatusLine(
+          name: "clock-skew", healthy: abs(skew) < 5,
+          detail: String(format: "%+.1f s between this host and the database", skew)))
+    } catch {
+      lines.append(AgentStatusLine(name: "database", healthy: false, detail: DatabasePool.describe(error)))
+    }
+    return lines
+  }
+}
+
+/// A record the agent will not use or write; the reason goes back to the client.
+struct RecordFailure: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}
+
+/// Set once the fleet's tables are known to exist.
+private final class SchemaFlag: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value = false
+  var isSet: Bool { lock.withLock { value } }
+  func set() { lock.withLock { value = true } }
+}
+
+extension UserName {
+  /// The name as text, for the database (user names are valid UTF-8: see `UserName`).
+  var text: String { String(decoding: bytes, as: UTF8.self) }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import LockstepCore
+import LockstepPlatform
+import Logging
+
+// lockstepd: the agent that keeps the records of the PAM module and the CLI in a fleet's
+// PostgreSQL database (or one host's store), on a root-only Unix socket. See lockstepd(8).
+
+let usage = """
+  usage: lockstepd [--config FILE] [--check-config]
+
+    --config FILE    the configuration (default \(AgentConfiguration.defaultPath))
+    --check-config   check the configuration and the keys it names, then exit
+  """
+
+// A daemon starts with no signal blocked, whatever its parent had blocked (a blocked SIGTERM
+// would make `systemctl stop` wait for the kill timeout); SIGPIPE is ignored, since a client
+// that hangs up must not end the agent.
+var unblocked = sigset_t()
+sigemptyset(&unblocked)
+pthread_sigmask(SIG_SETMASK, &unblocked, nil)
+signal(SIGPIPE, SIG_IGN)
+
+var configPath = AgentConfiguration.defaultPath
+var checkOnly = false
+var arguments = CommandLine.arguments.dropFirst()
+while let argument = arguments.popFirst() {
+  switch argument {
+  case "--config":
+    guard let path = arguments.popFirst() else { fail("--config needs a file", status: 64) }
+    configPath = path
+  case "--check-config": checkOnly = true
+  case "--help", "-h":
+    print(usage)
+    exit(0)
+  default: fail("unknown argument '\(argument)'\n\(usage)", status: 64)
+  }
+}
+
+LoggingSystem.bootstrap { label in
+  var handler = StreamLogHandler.standardError(label: label)
+  handler.logLevel = .info
+  return handler
+}
+let logger = Logger(label: "lockstepd")
+
+let configuration: AgentConfiguration
+let backend: any Backend
+do {
+  configuration = try AgentConfiguration.load(configPath)
+  backend = try makeBackend(configuration, logger: logger)
+} catch {
+  fail("\(error)", status: 78)
+}
+if checkOnly {
+  print("\(configPath): configuration OK")
+  exit(0)
+}
+
+let listener: AgentListener
+do {
+  listener = try AgentListener(path: configuration.socket)
+} catch {
+  fail("\(error)", status: 71)
+}
+if let fleet = backend as? FleetBackend { fleet.startPruning() }
+logger.notice("listening on \(configuration.socket); \(describe(configuration))")
+RequestServer(listener: listener, backend: backend, requestSeconds: configuration.timeoutSeconds, logger: logger)
+  .serve()
+
+/// The backend the configuration names, with its keys read and checked.
+func makeBackend(_ configuration: AgentConfiguration, logger: Logger) throws -> any Backend {
+  if let store = configuration.store { return LocalBackend(path: store) }
+  guard let url = configuration.database, let hostName = configuration.hostName, let keyPath = configuration.fleetKey
+  else { throw ConfigurationError(path: configPath, line: 0, "incomplete fleet configuration") }
+  let key = try RootOnlyFile.read(keyPath, limit: Sealing.keyLength)
+  guard key.count == Sealing.keyLength else {
+    throw ConfigurationError(
+      path: keyPath, line: 0, "a fleet key is \(Sealing.keyLength) random bytes, this file has \(key.count)")
+  }
+  var password: String?
+  if let file = configuration.passwordFile {
+    password = try RootOnlyFile.read(file, limit: 4096).withUnsafeBytes {
+      String(decoding: $0, as: UTF8.self).trimmingWhitespace().trimmingCharacters(in: .newlines)
+    }
+  }
+  let pool = try DatabasePool(url: url, password: password, size: configuration.poolSize, logger: logger)
+  return FleetBackend(
+    pool: pool, hostName: hostName, key: key, timeoutSeconds: configuration.timeoutSeconds, logger: logger)
+}
+
+func describe(_ configuration: AgentConfiguration) -> String {
+  if let store = configuration.store { return "local store \(store)" }
+  let hosts = configuration.database?.hosts.map(\.description).joined(separator: ",") ?? "?"
+  return "fleet host \(configuration.hostName ?? "?"), database \(hosts)"
+}
+
+func fail(_ message: String, status: Int32) -> Never {
+  FileHandle.standardError.write(Data("lockstepd: \(message)\n".utf8))
+  exit(status)
+}

@@ -1,0 +1,173 @@
+import Foundation
+import LockstepCore
+import LockstepPlatform
+import Testing
+
+/// The messages of the agent's socket: every request and reply survives the trip, and bytes
+/// that are not a message are refused with a reason, never misread.
+@Suite struct AgentProtocolTests {
+  static let alice = UserName(bytes: Array("alice".utf8)).unsafelyUnwrapped
+
+  static var verify: VerifyRequest {
+    VerifyRequest(
+      nonce: Array(0..<16), user: alice, service: "sshd", remoteHost: "192.0.2.7",
+      code: SecretBytes(Array("123456".utf8)),
+      backupCode: nil, policy: VerificationPolicy(window: 2, lookahead: 3, maxFailures: 4, lockoutSeconds: 60))
+  }
+
+  static var requests: [AgentRequest] {
+    [
+      .lookup(alice), .verify(verify), .fetch(alice),
+      .store(alice, record: SecretBytes(Array("text".utf8)), mode: .replace),
+      .remove(alice), .list, .status,
+    ]
+  }
+
+  static var replies: [AgentReply] {
+    [
+      .enrollment(nil), .enrollment(TokenParameters(kind: .hotp, algorithm: .sha256, digits: 8, period: 60)),
+      .verdict(.accepted(.code(step: 58_333_333)), kind: .totp),
+      .verdict(.accepted(.backupCode(remaining: 4)), kind: .totp),
+      .verdict(.rejected(.wrongCode, failures: 3, lockedUntil: nil), kind: .hotp),
+      .verdict(.rejected(.replayedCode(step: 9), failures: 5, lockedUntil: 1_750_000_900), kind: .totp),
+      .verdict(.rejected(.replayedEnrollmentCode(step: 9), failures: 0, lockedUntil: nil), kind: .totp),
+      .verdict(.rejected(.notACode, failures: 1, lockedUntil: nil), kind: .totp),
+      .verdict(.lockedOut(until: 1_750_000_900), kind: .totp), .notEnrolled, .record(nil),
+      .record(SecretBytes(Array("record".utf8))),
+      .names([alice, UserName(bytes: Array("bob".utf8)).unsafelyUnwrapped]), .done(changed: false),
+      .status([AgentStatusLine(name: "tls", healthy: true, detail: "TLSv1.3")]), .unavailable("down"), .refused("no"),
+    ]
+  }
+
+  @Test func aLookupIsTheDocumentedBytes() throws {
+    // Version 1, type 1, then the name as a 16-bit big-endian length and its bytes.
+    #expect(AgentRequest.lookup(Self.alice).encoded() == [1, 1, 0, 5] + Array("alice".utf8))
+    // Version 1, type 128 (enrollment), absent.
+    #expect(AgentReply.enrollment(nil).encoded() == [1, 128, 0])
+  }
+
+  @Test func everyRequestReadsBackAsWritten() throws {
+    for request in Self.requests {
+      let bytes = request.encoded()
+      #expect(try AgentRequest.decode(bytes).encoded() == bytes)
+    }
+    guard case .verify(let read) = try AgentRequest.decode(AgentRequest.verify(Self.verify).encoded()) else {
+      Issue.record("not a verify request")
+      return
+    }
+    #expect(read.nonce == Array(0..<16))
+    #expect(read.user == Self.alice)
+    #expect(read.code?.hasSameBytes(as: SecretBytes(Array("123456".utf8))) == true)
+    #expect(read.backupCode == nil)
+    #expect(read.policy == VerificationPolicy(window: 2, lookahead: 3, maxFailures: 4, lockoutSeconds: 60))
+  }
+
+  @Test func everyReplyReadsBackAsWritten() throws {
+    for reply in Self.replies {
+      let bytes = reply.encoded()
+      #expect(try AgentReply.decode(bytes).encoded() == bytes, "\(reply)")
+    }
+    guard
+      case .verdict(.rejected(.replayedCode(9), 5, 1_750_000_900), .totp) = try AgentReply.decode(
+        Self.replies[5].encoded())
+    else {
+      Issue.record("the rejection did not read back")
+      return
+    }
+  }
+
+  @Test func everyTruncationOfAMessageIsRefused() {
+    for bytes in Self.requests.map({ $0.encoded() }) + Self.replies.map({ $0.encoded() }) {
+      for length in 0..<bytes.count {
+        let cut = Array(bytes[..<length])
+        #expect(
+          (try? AgentRequest.decode(cut)) == nil && (try? AgentReply.decode(cut)) == nil, "\(bytes) cut at \(length)")
+      }
+    }
+  }
+
+  @Test func otherVersionsTypesAndTrailingBytesAreRefused() {
+    var otherVersion = AgentRequest.list.encoded()
+    otherVersion[0] = 2
+    #expect(throws: WireError("unsupported protocol version")) { try AgentRequest.decode(otherVersion) }
+    #expect(throws: WireError("unknown request type")) { try AgentRequest.decode([1, 99]) }
+    #expect(throws: WireError("trailing bytes")) { try AgentRequest.decode(AgentRequest.list.encoded() + [0]) }
+    #expect(throws: WireError("unknown reply type")) { try AgentReply.decode([1, 2]) }
+  }
+
+  @Test func aVerifyRequestOutsideTheModulesLimitsIsRefused() {
+    var request = Self.verify
+    request.policy.window = 11
+    #expect(throws: WireError("window out of range")) {
+      try AgentRequest.decode(AgentRequest.verify(request).encoded())
+    }
+    request.policy.window = 1
+    request.policy.maxFailures = 0
+    #expect(throws: WireError("max_failures out of range")) {
+      try AgentRequest.decode(AgentRequest.verify(request).encoded())
+    }
+  }
+
+  @Test func anExchangeOverTheSocketCarriesTheReply() throws {
+    let path = FileManager.default.temporaryDirectory.path + "/agent-\(UUID().uuidString.prefix(8)).sock"
+    defer { unlink(path) }
+    let listener = try AgentListener(path: path)
+    var st = stat()
+    #expect(lstat(path, &st) == 0 && st.st_mode & 0o777 == 0o600, "the socket is root's alone")
+    let seen = SeenByServer()
+    let served = Thread { () in
+      defer { seen.done.signal() }
+      guard let connection = try? listener.accept(),
+        let message = try? connection.receiveMessage(deadline: MonotonicClock.now() + 5_000_000_000),
+        case .lookup(let user)? = try? AgentRequest.decode(message)
+      else { return }
+      seen.user = user
+      seen.peer = try? connection.peerUID()
+      try? connection.sendMessage(
+        AgentReply.enrollment(.standard).encoded(), deadline: MonotonicClock.now() + 5_000_000_000)
+    }
+    served.start()
+    let deadline = MonotonicClock.now() + 5_000_000_000
+    let reply = try AgentConnection.connect(to: path, deadline: deadline).exchange(
+      .lookup(Self.alice), deadline: deadline)
+    guard case .enrollment(let parameters?) = reply else {
+      Issue.record("reply: \(reply)")
+      return
+    }
+    #expect(parameters == .standard)
+    #expect(seen.done.wait(timeout: .now() + 5) == .success)
+    #expect(seen.user == Self.alice)
+    #expect(seen.peer == getuid(), "the server sees who connected")
+  }
+
+  @Test func anAgentThatNeverAnswersTimesOutAtTheDeadline() throws {
+    let path = FileManager.default.temporaryDirectory.path + "/agent-\(UUID().uuidString.prefix(8)).sock"
+    defer { unlink(path) }
+    let listener = try AgentListener(path: path)
+    let started = MonotonicClock.now()
+    let deadline = started + 300_000_000
+    #expect(throws: AgentError.self) {
+      try AgentConnection.connect(to: path, deadline: deadline).exchange(.list, deadline: deadline)
+    }
+    let elapsed = MonotonicClock.now() - started
+    #expect(elapsed >= 300_000_000 && elapsed < 3_000_000_000, "\(elapsed) ns")
+    _ = listener
+  }
+
+  @Test func noSocketIsAClearError() {
+    do {
+      _ = try AgentConnection.connect(to: "/nonexistent/agent.sock", deadline: MonotonicClock.now() + 1_000_000_000)
+      Issue.record("connected to nothing")
+    } catch {
+      #expect(error.description.contains("the agent at /nonexistent/agent.sock cannot be reached"))
+      #expect(error.description.contains("No such file or directory"))
+    }
+  }
+}
+
+/// What the test's server thread saw, read once it signals `done`.
+private final class SeenByServer: @unchecked Sendable {
+  let done = DispatchSemaphore(value: 0)
+  var user: UserName?
+  var peer: UInt32?
+}
