@@ -160,11 +160,20 @@ struct Migrate: ParsableCommand {
     do { found = try localRecord(user, in: store) } catch { return Outcome(user, .failed, notCopied + error.message) }
     guard let record = found else { return Outcome(user, .skipped, "skipped: revoked since the store was listed") }
     if dryRun { return try planCopyToAgent(user, record, agent) }
+    // Asked first, to tell a copy from the same enrollment whose watermark the agent raises.
+    var behind = false
+    if !force, case .success(let theirs?) = try agent.record(of: user), Self.sameEnrollment(theirs, record) {
+      behind = Self.isBehind(theirs, record)
+    }
     let request = AgentRequest.store(user, record: RecordFormat.serialize(record), mode: force ? .replace : .create)
     switch try agent.answer(request) {
+    case .done(changed: true) where behind:
+      return Outcome(
+        user, .copied,
+        "already in the fleet store; its \(Self.watermarkName(record)) there was behind this store's and is raised to it"
+      )
     case .done(changed: true): return Outcome(user, .copied, "copied")
-    case .done(changed: false):
-      return Outcome(user, .unchanged, "already in the fleet store" + (try behindNote(user, record, agent)))
+    case .done(changed: false): return Outcome(user, .unchanged, "already in the fleet store")
     case .refused(let reason):
       // The agent's reason is words; what it holds tells whether --force would help.
       var conflict = false
@@ -193,25 +202,31 @@ struct Migrate: ParsableCommand {
         user, .copied,
         same ? "would copy over the fleet's record of the same enrollment" : "would copy over another enrollment")
     }
-    if same { return Outcome(user, .unchanged, "already in the fleet store" + Self.behindNote(theirs, record)) }
+    if same {
+      return Outcome(
+        user, Self.isBehind(theirs, record) ? .copied : .unchanged,
+        "already in the fleet store" + Self.behindNote(theirs, record))
+    }
     return Outcome(
       user, .conflict, "would be refused: enrolled in the fleet store with another enrollment (--force replaces it)")
   }
 
-  /// A note for a user the agent has with the same enrollment but an older replay watermark or
-  /// HOTP counter (logins here since the first copy): the codes used since would work there once.
-  private func behindNote(_ user: UserName, _ record: UserRecord, _ agent: AgentClient) throws(Failure) -> String {
-    guard case .success(let theirs?) = try agent.record(of: user) else { return "" }
-    return Self.behindNote(theirs, record)
-  }
-
-  private static func behindNote(_ theirs: UserRecord, _ ours: UserRecord) -> String {
+  /// Whether the agent's record of the same enrollment has an older replay watermark or HOTP
+  /// counter than this store's (logins here since the first copy): copying raises it there.
+  private static func isBehind(_ theirs: UserRecord, _ ours: UserRecord) -> Bool {
     var raised = theirs
     raised.keepReplayWatermark(of: ours)
-    guard raised.state != theirs.state else { return "" }
-    return
-      " (but its \(ours.parameters.kind == .hotp ? "counter" : "replay watermark") there is behind this store's, "
-      + "so codes used here since it was copied would work there once; --force copies this record over it)"
+    return raised.state != theirs.state
+  }
+
+  private static func watermarkName(_ record: UserRecord) -> String {
+    record.parameters.kind == .hotp ? "counter" : "replay watermark"
+  }
+
+  /// What a dry run says of a user the agent has with the same enrollment.
+  private static func behindNote(_ theirs: UserRecord, _ ours: UserRecord) -> String {
+    guard isBehind(theirs, ours) else { return "" }
+    return "; its \(watermarkName(ours)) there is behind this store's and would be raised to it"
   }
 
   // MARK: From the agent

@@ -365,12 +365,28 @@ final class FleetBackend: Backend, @unchecked Sendable {
       do {
         if let (existing, _) = try await self.read(user, on: connection, forUpdate: true) {
           if mode == .create {
-            try await connection.query("ROLLBACK", logger: self.logger)
             let same =
               existing.parameters == record.parameters && existing.secret.hasSameBytes(as: record.secret)
               && existing.enrolled == record.enrolled
-            if same { return .done(changed: false) }
-            throw RecordFailure("\(user) is enrolled in the fleet store already, with another enrollment")
+            guard same else {
+              try await connection.query("ROLLBACK", logger: self.logger)
+              throw RecordFailure("\(user) is enrolled in the fleet store already, with another enrollment")
+            }
+            // The same enrollment: nothing to copy, but a code used on the record's side since
+            // the last copy must not work again here, so its watermark and counter are kept.
+            var raised = existing
+            raised.keepReplayWatermark(of: record)
+            let changed = raised.lastStep != existing.lastStep || raised.counter != existing.counter
+            if changed {
+              try await connection.query(
+                """
+                UPDATE lockstep_users SET last_step = \(raised.lastStep), counter = \(Int64(clamping: raised.counter)),
+                  updated_by = \(self.hostName), updated_at = now()
+                WHERE name = \(user.text)
+                """, logger: self.logger)
+            }
+            try await connection.query("COMMIT", logger: self.logger)
+            return .done(changed: changed)
           }
           record.keepReplayWatermark(of: existing)
         }
