@@ -41,7 +41,7 @@ install_and_uninstall() {
     examples=$((examples + 1))
   done
   check "bash completion" mode_is "$destdir/usr/local/share/bash-completion/completions/lockstep" 644
-  check "exactly those files should be installed" [ "$(wc -w <<<"$installed")" = $((7 + examples)) ]
+  check "exactly those files should be installed" [ "$(wc -w <<<"$installed")" = $((10 + examples)) ]
   check "the man pages should name the installed examples" \
     grep -qF '/usr/local/share/doc/lockstep/pam.d\-examples/' "$destdir/usr/local/share/man/man8/pam_lockstep.8"
   check "lockstep <TAB> should offer the commands once the completion is loaded" \
