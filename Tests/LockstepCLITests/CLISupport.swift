@@ -165,3 +165,11 @@ let canRunCLITests = geteuid() == 0 && FileManager.default.isExecutableFile(atPa
 
 /// A known secret (the RFC 6238 SHA-1 key, "12345678901234567890").
 let knownSecret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+
+/// Checks that `result` failed with `status` and exactly one `lockstep: ` sentence.
+func expectOneSentence(_ result: CLIRun, status: Int32, sourceLocation: SourceLocation = #_sourceLocation) {
+  #expect(result.status == status, "\(result.stderr)", sourceLocation: sourceLocation)
+  #expect(result.errorLines.count == 1, "\(result.stderr)", sourceLocation: sourceLocation)
+  let line = result.errorLines.first ?? ""
+  #expect(line.hasPrefix("lockstep: ") && line.hasSuffix("."), "\(line)", sourceLocation: sourceLocation)
+}

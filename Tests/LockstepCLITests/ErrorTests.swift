@@ -7,14 +7,6 @@ import Testing
 
 @Suite("lockstep on bad input", .enabled(if: canRunCLITests, "needs root and oathtool"))
 struct ErrorTests {
-  /// Checks that `result` failed with `status` and exactly one `lockstep: ` sentence.
-  func expectOneSentence(_ result: CLIRun, status: Int32, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(result.status == status, "\(result.stderr)", sourceLocation: sourceLocation)
-    #expect(result.errorLines.count == 1, "\(result.stderr)", sourceLocation: sourceLocation)
-    let line = result.errorLines.first ?? ""
-    #expect(line.hasPrefix("lockstep: ") && line.hasSuffix("."), "\(line)", sourceLocation: sourceLocation)
-  }
-
   @Test(
     "an unknown user is reported with status 3 and no file is created",
     arguments: [["status"], ["unlock"], ["revoke"], ["backup-codes"], ["verify"], ["resync"], ["export", "--uri"]])

@@ -10,14 +10,6 @@ import Testing
 /// PamModuleTests/MigrateTests.swift.
 @Suite("lockstep migrate and check --agent without an agent", .enabled(if: geteuid() == 0, "needs root"))
 struct MigrateTests {
-  /// Checks that `result` failed with `status` and exactly one `lockstep: ` sentence.
-  func expectOneSentence(_ result: CLIRun, status: Int32, sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(result.status == status, "\(result.stderr)", sourceLocation: sourceLocation)
-    #expect(result.errorLines.count == 1, "\(result.stderr)", sourceLocation: sourceLocation)
-    let line = result.errorLines.first ?? ""
-    #expect(line.hasPrefix("lockstep: ") && line.hasSuffix("."), "\(line)", sourceLocation: sourceLocation)
-  }
-
   @Test(
     "a command line that names no direction, both, or a bad timeout is a usage error",
     arguments: [
