@@ -34,10 +34,21 @@ struct SystemCallTrace {
   /// line-buffered, so that is one `write(1, "prompt ...")`): the rest of the login, from
   /// reading the answer to the process's exit.
   var afterPrompt: ArraySlice<SystemCall> {
-    guard let prompt = calls.firstIndex(where: { $0.name == "write" && $0.line.contains("(1, \"prompt ") }) else {
-      return []
-    }
+    guard let prompt else { return [] }
     return calls[(prompt + 1)...]
+  }
+
+  /// Whether the driver printed the module's prompt.
+  var hasPrompt: Bool { prompt != nil }
+
+  /// How many calls named `name` came before the prompt (all of them when there was none).
+  func beforePrompt(named name: String) -> Int {
+    calls[..<(prompt ?? calls.count)].filter { $0.name == name }.count
+  }
+
+  /// The index of the driver's `write(1, "prompt ...")`.
+  private var prompt: Int? {
+    calls.firstIndex { $0.name == "write" && $0.line.contains("(1, \"prompt ") }
   }
 }
 
