@@ -32,10 +32,13 @@ let package = Package(
     // What only administration needs.
     .target(name: "LockstepAdmin", dependencies: ["LockstepCore"]),
     .target(name: "LockstepLibCrypto", dependencies: ["LockstepCore", "COpenSSL"]),
+    // lockstepd.conf, which the agent runs by and the CLI finds the agent (or its store) in.
+    .target(name: "LockstepConfiguration", dependencies: ["LockstepCore", "LockstepPlatform"]),
     .executableTarget(
       name: "lockstep",
       dependencies: [
-        "LockstepCore", "LockstepPlatform", "LockstepAdmin", "LockstepLibCrypto", "CQRencode", "CTimex",
+        "LockstepCore", "LockstepPlatform", "LockstepAdmin", "LockstepLibCrypto", "LockstepConfiguration", "CQRencode",
+        "CTimex",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -43,7 +46,7 @@ let package = Package(
     .executableTarget(
       name: "lockstepd",
       dependencies: [
-        "LockstepCore", "LockstepPlatform", "LockstepNettle",
+        "LockstepCore", "LockstepPlatform", "LockstepNettle", "LockstepConfiguration",
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

@@ -5,30 +5,31 @@ import LockstepPlatform
 /// comments. The file must be root's alone (mode 0600 or 0400), since it names the database's
 /// password file and the fleet key. Every key is checked; an unknown key or a bad value stops
 /// the agent with the line number, so that a typo never leaves a setting silently at its default.
-struct AgentConfiguration {
+/// `lockstep` reads the same file to find the agent's socket (or, for `store =`, the directory).
+public struct AgentConfiguration: Sendable {
   /// The default place of the file.
-  static let defaultPath = "/etc/lockstep/lockstepd.conf"
+  public static let defaultPath = "/etc/lockstep/lockstepd.conf"
 
   /// `socket =`: where clients connect.
-  var socket = AgentProtocol.defaultSocket
+  public var socket = AgentProtocol.defaultSocket
   /// `store =`: a local store directory (one host), or
-  var store: String?
+  public var store: String?
   /// `database =`: the fleet's PostgreSQL, as a `postgresql://` URL.
-  var database: DatabaseURL?
+  public var database: DatabaseURL?
   /// `database-password-file =`: a root-only file holding the password, when the URL has none.
-  var passwordFile: String?
+  public var passwordFile: String?
   /// `host-name =`: this host's name in the fleet store (who used a code, who failed).
-  var hostName: String?
+  public var hostName: String?
   /// `fleet-key =`: the 32-byte key that seals every secret in the database (root, 0400).
-  var fleetKey: String?
+  public var fleetKey: String?
   /// `timeout =`: seconds one request may take in all, database included (default 4, below the
   /// module's `agent_timeout` of 5, so that the module hears why rather than timing out).
-  var timeoutSeconds = 4
+  public var timeoutSeconds = 4
   /// `pool-size =`: database connections kept open.
-  var poolSize = 4
+  public var poolSize = 4
 
   /// Reads and checks the file at `path`.
-  static func load(_ path: String) throws(ConfigurationError) -> AgentConfiguration {
+  public static func load(_ path: String) throws(ConfigurationError) -> AgentConfiguration {
     let text: SecretBytes
     do {
       text = try RootOnlyFile.read(path, limit: 64 * 1024)
@@ -41,7 +42,7 @@ struct AgentConfiguration {
   }
 
   /// Parses the text of a configuration file.
-  static func parse(_ text: String, path: String) throws(ConfigurationError) -> AgentConfiguration {
+  public static func parse(_ text: String, path: String) throws(ConfigurationError) -> AgentConfiguration {
     var configuration = AgentConfiguration()
     var seen: [String] = []
     for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -113,24 +114,24 @@ struct AgentConfiguration {
 }
 
 /// A configuration that cannot be used: where, and why.
-struct ConfigurationError: Error, CustomStringConvertible {
-  let path: String
+public struct ConfigurationError: Error, CustomStringConvertible {
+  public let path: String
   /// 0 when the problem is the file as a whole.
-  let line: Int
-  let reason: String
+  public let line: Int
+  public let reason: String
 
-  init(path: String, line: Int, _ reason: String) {
+  public init(path: String, line: Int, _ reason: String) {
     self.path = path
     self.line = line
     self.reason = reason
   }
 
-  var description: String { line == 0 ? "\(path): \(reason)" : "\(path):\(line): \(reason)" }
+  public var description: String { line == 0 ? "\(path): \(reason)" : "\(path):\(line): \(reason)" }
 }
 
 extension StringProtocol {
   /// The text without spaces and tabs at either end.
-  func trimmingWhitespace() -> String {
+  public func trimmingWhitespace() -> String {
     let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
     guard let first = firstIndex(where: { !isBlank($0) }), let last = lastIndex(where: { !isBlank($0) }) else {
       return ""

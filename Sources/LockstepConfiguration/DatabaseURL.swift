@@ -10,30 +10,30 @@
 /// `target_session_attrs=read-write` (the default) only one that accepts writes is kept, which
 /// is how the agent follows a failover to the promoted standby. Nothing is read from the
 /// environment, `~/.pgpass` or a service file.
-struct DatabaseURL: Equatable {
+public struct DatabaseURL: Equatable, Sendable {
   /// One server to try.
-  struct Host: Equatable, CustomStringConvertible {
-    var name: String
-    var port: Int
-    var description: String { name.contains(":") ? "[\(name)]:\(port)" : "\(name):\(port)" }
+  public struct Host: Equatable, Sendable, CustomStringConvertible {
+    public var name: String
+    public var port: Int
+    public var description: String { name.contains(":") ? "[\(name)]:\(port)" : "\(name):\(port)" }
   }
 
-  var user: String
-  var password: String?
-  var hosts: [Host]
-  var database: String
+  public var user: String
+  public var password: String?
+  public var hosts: [Host]
+  public var database: String
   /// The CA certificates (PEM) the server's certificate must chain to.
-  var rootCertificate: String
+  public var rootCertificate: String
   /// A client certificate and its key (PEM), for certificate authentication.
-  var clientCertificate: String?
-  var clientKey: String?
+  public var clientCertificate: String?
+  public var clientKey: String?
   /// Whether only a server that accepts writes is used (`read-write`), or any (`any`).
-  var requireReadWrite = true
+  public var requireReadWrite = true
   /// Seconds to wait for one server to connect, before the next is tried.
-  var connectTimeoutSeconds = 2
+  public var connectTimeoutSeconds = 2
 
   /// Parses `text`; the error names the part that is wrong (never the password).
-  init(parsing text: String) throws(DatabaseURLError) {
+  public init(parsing text: String) throws(DatabaseURLError) {
     let scheme = ["postgresql://", "postgres://"].first { text.hasPrefix($0) }
     guard let scheme else { throw DatabaseURLError("must start with postgresql://") }
     var rest = Substring(text.dropFirst(scheme.count))
@@ -137,7 +137,7 @@ struct DatabaseURL: Equatable {
 }
 
 /// Why a database URL cannot be used.
-struct DatabaseURLError: Error {
-  let reason: String
+public struct DatabaseURLError: Error {
+  public let reason: String
   init(_ reason: String) { self.reason = reason }
 }

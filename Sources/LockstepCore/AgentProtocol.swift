@@ -9,8 +9,9 @@
 public enum AgentProtocol {
   /// The version every message starts with.
   public static let version: UInt8 = 1
-  /// The largest message either side accepts, in bytes (a record is at most 64 KiB).
-  public static let largestMessage = 2 * RecordFormat.maximumSize
+  /// The largest message either side accepts, in bytes: an `update`, two records of at most
+  /// 64 KiB each, and its other fields.
+  public static let largestMessage = 2 * RecordFormat.maximumSize + 1024
   /// The largest byte string in a message.
   public static let largestField = 65_535
   /// The length of a verify request's nonce, which makes a retried request idempotent.
@@ -72,6 +73,10 @@ public enum AgentRequest {
   case fetch(UserName)
   /// Write a record (its `RecordFormat` text), for the CLI.
   case store(UserName, record: SecretBytes, mode: StoreMode)
+  /// Replace a user's record only if it is still `expected` (the text a `fetch` gave), for the
+  /// CLI's read, change and write: a login on another host in between (a code or backup code
+  /// used, a failure counted) makes the agent answer `outdated` instead of losing it.
+  case update(UserName, expected: SecretBytes, record: SecretBytes)
   /// Remove a user's record, for the CLI.
   case remove(UserName)
   /// The enrolled users, for the CLI.
@@ -88,10 +93,11 @@ public enum AgentRequest {
     case .remove: 5
     case .list: 6
     case .status: 7
+    case .update: 8
     }
   }
 
-  /// The message, without its length prefix. Holds secrets for `verify` and `store`: wipe it
+  /// The message, without its length prefix. Holds secrets for `verify`, `store` and `update`: wipe it
   /// once sent.
   public func encoded() -> [UInt8] {
     var writer = WireWriter()
@@ -115,6 +121,10 @@ public enum AgentRequest {
       writer.field(user.bytes)
       writer.secret(record)
       writer.byte(mode.rawValue)
+    case .update(let user, let expected, let record):
+      writer.field(user.bytes)
+      writer.secret(expected)
+      writer.secret(record)
     case .list, .status: break
     }
     return writer.bytes
@@ -152,6 +162,10 @@ public enum AgentRequest {
     case 5: request = .remove(try reader.userName())
     case 6: request = .list
     case 7: request = .status
+    case 8:
+      let user = try reader.userName()
+      let expected = try reader.secret()
+      request = .update(user, expected: expected, record: try reader.secret())
     default: throw WireError("unknown request type")
     }
     try reader.finish()
@@ -191,8 +205,10 @@ public enum AgentReply {
   case record(SecretBytes?)
   /// `list`: the enrolled users.
   case names([UserName])
-  /// `store` or `remove` done; `changed` is false when there was nothing to do.
+  /// `store`, `update` or `remove` done; `changed` is false when there was nothing to do.
   case done(changed: Bool)
+  /// `update` not done: the record is no longer the one expected (fetch it again).
+  case outdated
   /// `status`.
   case status([AgentStatusLine])
   /// The store could not be reached or read in time: the module fails closed.
@@ -212,6 +228,7 @@ public enum AgentReply {
     case .status: 134
     case .unavailable: 135
     case .refused: 136
+    case .outdated: 137
     }
   }
 
@@ -247,7 +264,7 @@ public enum AgentReply {
         writer.text(line.detail)
       }
     case .unavailable(let reason), .refused(let reason): writer.text(reason)
-    case .notEnrolled: break
+    case .notEnrolled, .outdated: break
     }
     return writer.bytes
   }
@@ -323,6 +340,7 @@ public enum AgentReply {
       reply = .status(lines)
     case 135: reply = .unavailable(try reader.text())
     case 136: reply = .refused(try reader.text())
+    case 137: reply = .outdated
     default: throw WireError("unknown reply type")
     }
     try reader.finish()

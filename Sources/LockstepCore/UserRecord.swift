@@ -76,6 +76,13 @@ public struct UserRecord {
     set { state.lastSuccess = newValue }
   }
 
+  /// Whether `other` holds the same token: the same parameters, secret and enrollment time,
+  /// whatever the state and backup codes of either (what `StoreMode.create` and `lockstep
+  /// migrate` compare).
+  public func hasSameToken(as other: UserRecord) -> Bool {
+    parameters == other.parameters && secret.hasSameBytes(as: other.secret) && enrolled == other.enrolled
+  }
+
   /// Raises this record's replay watermark and HOTP counter to `previous`'s when both have the
   /// same secret and parameters, so that a new record for the same key (an enrollment forced
   /// with the same secret, an import of the same file) does not make used codes work again.
@@ -89,7 +96,6 @@ public struct UserRecord {
   /// Whether everything but the per-login state is the same: the same version of the same
   /// enrollment, with the same backup codes left.
   public func hasSameEnrollment(as other: UserRecord) -> Bool {
-    parameters == other.parameters && secret.hasSameBytes(as: other.secret) && enrolled == other.enrolled
-      && backupCodes == other.backupCodes && stateID == other.stateID
+    hasSameToken(as: other) && backupCodes == other.backupCodes && stateID == other.stateID
   }
 }

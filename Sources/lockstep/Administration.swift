@@ -19,26 +19,10 @@ struct Revoke: ParsableCommand {
   var force = false
 
   func run() throws {
-    let store = try storeOptions.open()
+    let store = try storeOptions.records()
     let user = try userArgument.name()
-    try checkRemovable(user, in: store)
-    try store.whileLocked(user, checkingAgain: { () throws(Failure) in try checkRemovable(user, in: store) }) {
-      held throws(Failure) in
-      do throws(StoreError) { try store.remove(holding: held) } catch { throw Failure.store(error) }
-    }
+    try store.remove(user, force: force)
     print("Revoked \(user)'s enrollment.")
-  }
-
-  private func checkRemovable(_ user: UserName, in store: Store) throws(Failure) {
-    do {
-      guard try store.read(user) != nil else { throw Failure.notEnrolled(user, store: store) }
-    } catch let error as StoreError {
-      guard case .malformedRecord = error, force else { throw Failure.store(error) }
-    } catch let error as Failure {
-      throw error
-    } catch {
-      throw Failure("\(error)", code: Exit.storeUnusable)
-    }
   }
 }
 
@@ -51,7 +35,7 @@ struct Unlock: ParsableCommand {
   @OptionGroup var userArgument: UserArgument
 
   func run() throws {
-    let store = try storeOptions.open()
+    let store = try storeOptions.records()
     let user = try userArgument.name()
     let now = SystemClock.now()
     let (before, _) = try store.update(user) { record throws(Failure) in
@@ -86,7 +70,7 @@ struct BackupCodes: ParsableCommand {
   }
 
   func run() throws {
-    let store = try storeOptions.open()
+    let store = try storeOptions.records()
     let user = try userArgument.name()
     _ = try store.record(of: user)  // fail early, before the slow hashing
     let issued = try issueBackupCodes(count: count)

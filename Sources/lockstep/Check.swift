@@ -1,6 +1,7 @@
 import ArgumentParser
 internal import CTimex
 import LockstepAdmin
+import LockstepConfiguration
 import LockstepCore
 import LockstepPlatform
 
@@ -21,10 +22,12 @@ struct Check: ParsableCommand {
       that lets an unenrolled user in on a password alone. sshd's configuration is checked for \
       the settings that keyboard-interactive logins need, as sshd itself reports it (sshd -T) \
       when sshd is installed, else as read from sshd_config and the files its Include lines \
-      name. The kernel is asked whether the clock is synchronised. With --agent, the agent \
-      (lockstepd) at SOCKET is asked for its view of its store (the database, TLS, replication, \
-      the clock): each unhealthy line is a warning (an error for the database), and an agent \
-      that cannot be asked is an error. Each finding has a severity; warnings and errors come \
+      name. The kernel is asked whether the clock is synchronised. With --agent, or when \
+      lockstepd's configuration (--config, or the default file) puts the records in a fleet's \
+      database, the agent (lockstepd) is asked for its view of its store (the database, TLS, \
+      replication, the clock): each unhealthy line is a warning (an error for the database), \
+      and an agent that cannot be asked is an error; a configuration that cannot be read is an \
+      error too. Each finding has a severity; warnings and errors come \
       with a fix. Exit status: 0 when nothing worse than information was found, 8 for \
       warnings, 9 for errors.
       """)
@@ -84,11 +87,28 @@ struct Check: ParsableCommand {
     try requireRoot()
     let pamFiles = try Input.directory(path: pamDirectory, what: "the PAM directory")
     var findings: [Located] = []
-    findings += try auditStore()
+    // The store the commands work on: the directory, or the agent that lockstepd's
+    // configuration names (asked whether or not --agent is given).
+    var storePath: String? = storeOptions.path
+    var socket = agent ? agentSocket ?? AgentProtocol.defaultSocket : nil
+    do {
+      if let configuration = try storeOptions.configuration {
+        storePath = configuration.store
+        if storePath == nil { socket = socket ?? configuration.socket }
+      }
+    } catch {
+      findings.append(
+        Located(
+          file: storeOptions.config ?? AgentConfiguration.defaultPath,
+          finding: Finding(
+            severity: .error, rule: "agent.configuration", line: 0, message: Self.sentence(error.message) + ".",
+            fix: "Mend the line it names; lockstepd --check-config checks the file the same way.")))
+    }
+    if let storePath { findings += try auditStore(storePath) }
     findings += auditPam(pamFiles)
     findings += auditSshd()
     findings += auditClock()
-    if agent { findings += auditAgent() }
+    if let socket { findings += auditAgent(socket) }
     let worst = findings.map(\.finding.severity).max()
     if output.json {
       Output.printJSON([
@@ -118,8 +138,7 @@ struct Check: ParsableCommand {
 
   /// The store directory and every record in it, read as the module reads them; with
   /// `--prune`, the state files of users without a record are removed first.
-  private func auditStore() throws(Failure) -> [Located] {
-    let path = storeOptions.path
+  private func auditStore(_ path: String) throws(Failure) -> [Located] {
     let store: Store
     do { store = try Store(path: path) } catch {
       return [

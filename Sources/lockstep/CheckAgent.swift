@@ -6,9 +6,8 @@ extension Check {
   /// information when the line is healthy, else a warning, or an error for the database (every
   /// login through the agent then fails closed). An agent that cannot be asked is an error, for
   /// the same reason.
-  func auditAgent() -> [Located] {
-    let client = AgentClient(socket: agentSocket ?? AgentProtocol.defaultSocket, timeoutSeconds: agentTimeout)
-    let socket = client.socket
+  func auditAgent(_ socket: String) -> [Located] {
+    let client = AgentClient(socket: socket, timeoutSeconds: agentTimeout)
     func failed(_ rule: String, _ message: String, fix: String) -> [Located] {
       [Located(file: socket, finding: Finding(severity: .error, rule: rule, line: 0, message: message, fix: fix))]
     }
@@ -75,7 +74,7 @@ extension Check {
   }
 
   /// `text` with its first letter capitalised, as a finding's message starts.
-  private static func sentence(_ text: String) -> String {
+  static func sentence(_ text: String) -> String {
     text.prefix(1).uppercased() + text.dropFirst()
   }
 }

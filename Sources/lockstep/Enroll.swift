@@ -67,10 +67,10 @@ struct Enroll: ParsableCommand {
   }
 
   func run() throws {
-    let store = try storeOptions.openCreating()
+    let store = try storeOptions.records(creating: true)
     let user = try userArgument.name()
     try unknownUser.check(user)
-    try checkNotEnrolled(user, in: store)
+    try store.refuseExisting(user, force: force)
 
     let secret: SecretBytes
     if let secretFile {
@@ -119,10 +119,7 @@ struct Enroll: ParsableCommand {
     let backup = try issueBackupCodes(count: 10)
     record.backupCodes = backup.hashes
 
-    try store.whileLocked(user, checkingAgain: { () throws(Failure) in try checkNotEnrolled(user, in: store) }) {
-      held throws(Failure) in
-      do throws(StoreError) { try store.write(record, holding: held) } catch { throw Failure.store(error) }
-    }
+    try store.enroll(record, for: user, force: force)
 
     let codes = Output.codes(backup.codes)
     if output.json {
@@ -132,7 +129,7 @@ struct Enroll: ParsableCommand {
         "issuer": issuer, "label": label, "confirmed": !noConfirm, "backupCodes": codes,
       ])
     } else {
-      print("Enrolled \(user) in \(store.path).")
+      print("Enrolled \(user) in \(store.place).")
       if !noConfirm {
         // The module refuses the confirmation code as a replay, and counts it as a failure.
         print(
@@ -145,23 +142,6 @@ struct Enroll: ParsableCommand {
     }
   }
 
-  /// Fails if `user` already has a record and `--force` was not given. With `--force`, an
-  /// unparseable record may be replaced, but not one that is unsafe (a link, a foreign owner).
-  private func checkNotEnrolled(_ user: UserName, in store: Store) throws(Failure) {
-    do {
-      if try store.read(user) != nil && !force {
-        throw Failure("\(user) is already enrolled; use --force to replace the enrollment", code: Exit.alreadyEnrolled)
-      }
-    } catch let error as StoreError {
-      if case .malformedRecord = error, force { return }
-      throw .store(error)
-    } catch let error as Failure {
-      throw error
-    } catch {
-      throw Failure("\(error)", code: Exit.storeUnusable)
-    }
-  }
-
   private func show(uri: String, style: QRStyle, to write: (String) -> Void) {
     if style != .none {
       if let code = QRCode(uri) {
@@ -171,18 +151,5 @@ struct Enroll: ParsableCommand {
       }
     }
     write(uri)
-  }
-}
-
-extension StoreOptions {
-  /// Like `open()`, but creates the store directory (root-owned, `0700`) if it is missing.
-  func openCreating() throws(Failure) -> Store {
-    try requireRoot()
-    do {
-      try Store.createDirectory(path: path)
-      return try Store(path: path)
-    } catch {
-      throw .store(error)
-    }
   }
 }

@@ -33,7 +33,7 @@ struct Export: ParsableCommand {
   }
 
   func run() throws {
-    let store = try storeOptions.open()
+    let store = try storeOptions.records()
     let user = try userArgument.name()
     let record = try store.record(of: user)
     let text = KeyURI.make(

@@ -38,8 +38,8 @@ struct Failure: Error {
   }
 
   /// The user has no record.
-  static func notEnrolled(_ user: UserName, store: Store) -> Failure {
-    Failure("\(user) is not enrolled in \(store.path)", code: Exit.notEnrolled)
+  static func notEnrolled(_ user: UserName, in place: String) -> Failure {
+    Failure("\(user) is not enrolled in \(place)", code: Exit.notEnrolled)
   }
 
   /// The line printed on standard error.

@@ -64,12 +64,12 @@ struct ImportGoogleAuthenticator: ParsableCommand {
   }
 
   func run() throws {
-    let store = try storeOptions.openCreating()
+    let store = try storeOptions.records(creating: true)
     if all { return try importAll(into: store) }
     let user = try UserArgument(user: self.user ?? "").name()
     let file = self.file ?? ""
     try unknownUser.check(user)
-    try refuseExisting([user], in: store, force: force)
+    try store.refuseExisting(user, force: force, remark: nothingImported)
     let (token, record, warnings) = try Self.read(file, for: user)
     if !dryRun { try write([(user, record)], to: store, force: force) }
 
@@ -136,7 +136,7 @@ struct ImportGoogleAuthenticator: ParsableCommand {
   }
 
   /// `--all`: every account's file, all read before any is written.
-  private func importAll(into store: Store) throws(Failure) {
+  private func importAll(into store: RecordStore) throws(Failure) {
     var found: [(user: UserName, file: String, uid: uid_t)] = []
     var unusable: [(file: String, reason: String)] = []
     for account in Accounts.all() {
@@ -163,12 +163,10 @@ struct ImportGoogleAuthenticator: ParsableCommand {
     var imported: [[String: Any]] = []
     for (user, file, uid) in found {
       do {
-        if try store.read(user) != nil && !force {
-          skipped.append(user)
-          continue
-        }
-      } catch {
-        if case .malformedRecord = error, force {} else { throw .store(error) }
+        try store.refuseExisting(user, force: force)
+      } catch  where error.code == Exit.alreadyEnrolled {
+        skipped.append(user)
+        continue
       }
       do {
         let (token, record, notes) = try Self.read(file, for: user, owner: uid)
@@ -234,7 +232,7 @@ struct ImportOath: ParsableCommand {
   @OptionGroup var output: JSONOption
 
   func run() throws {
-    let store = try storeOptions.openCreating()
+    let store = try storeOptions.records(creating: true)
     var wanted: [UserName] = []
     for name in users { wanted.append(try UserArgument(user: name).name()) }
     var bytes = try Input.file(path: file, limit: OathUsersFile.maximumSize)
@@ -252,7 +250,7 @@ struct ImportOath: ParsableCommand {
       entries = entries.filter { wanted.contains($0.user) }
     }
     guard !entries.isEmpty else { throw Failure("\(file) has no users to import", code: Exit.usage) }
-    try refuseExisting(entries.map(\.user), in: store, force: force)
+    for entry in entries { try store.refuseExisting(entry.user, force: force, remark: nothingImported) }
 
     let now = SystemClock.now()
     var records: [(UserName, UserRecord)] = []
@@ -289,36 +287,12 @@ struct ImportOath: ParsableCommand {
   }
 }
 
-/// Fails if any of `users` is enrolled and `force` is off; with `force`, an unparseable record
-/// may be replaced, but not an unsafe one.
-private func refuseExisting(_ users: [UserName], in store: Store, force: Bool) throws(Failure) {
-  for user in users {
-    do {
-      if try store.read(user) != nil && !force {
-        throw Failure(
-          "\(user) is already enrolled; use --force to replace the enrollment (nothing was imported)",
-          code: Exit.alreadyEnrolled)
-      }
-    } catch let error as StoreError {
-      if case .malformedRecord = error, force { continue }
-      throw .store(error)
-    } catch let error as Failure {
-      throw error
-    } catch {
-      throw Failure("\(error)", code: Exit.storeUnusable)
-    }
-  }
-}
+/// How a refusal of an import that wrote nothing ends.
+private let nothingImported = " (nothing was imported)"
 
-/// Writes each record under its user's lock, checking again under the lock that the user did
-/// not get enrolled meanwhile.
-private func write(_ records: [(UserName, UserRecord)], to store: Store, force: Bool) throws(Failure) {
+/// Writes each record, checking again that the user did not get enrolled meanwhile.
+private func write(_ records: [(UserName, UserRecord)], to store: RecordStore, force: Bool) throws(Failure) {
   for (user, record) in records {
-    try store.whileLocked(
-      user, checkingAgain: { () throws(Failure) in try refuseExisting([user], in: store, force: force) }
-    ) {
-      held throws(Failure) in
-      do throws(StoreError) { try store.write(record, holding: held) } catch { throw .store(error) }
-    }
+    try store.enroll(record, for: user, force: force, remark: nothingImported)
   }
 }

@@ -15,15 +15,14 @@ struct List: ParsableCommand {
   @OptionGroup var output: JSONOption
 
   func run() throws {
-    let store = try storeOptions.open()
-    let names: [UserName]
-    do { names = try store.userNames() } catch { throw Failure.store(error) }
+    let store = try storeOptions.records()
+    let names = try store.names()
     let now = SystemClock.now()
     var objects: [[String: Any]] = []
     var rows: [[String]] = [["USER", "KIND", "PARAMETERS", "ENROLLED", "LAST SUCCESS", "FAILURES", "LOCKED UNTIL"]]
     var problems: [String] = []
     for name in names {
-      do {
+      do throws(Failure) {
         guard let record = try store.read(name) else { continue }
         objects.append(Output.summary(name, record, now: now))
         let locked = record.lockedUntil != 0 && now < record.lockedUntil
@@ -33,15 +32,15 @@ struct List: ParsableCommand {
           String(record.failures), locked ? Output.time(record.lockedUntil) : "-",
         ])
       } catch {
-        problems.append(error.description)
-        objects.append(["user": name.description, "error": error.description])
-        rows.append([name.description, "unreadable: \(error.description)"])
+        problems.append(error.message)
+        objects.append(["user": name.description, "error": error.message])
+        rows.append([name.description, "unreadable: \(error.message)"])
       }
     }
     if output.json {
       Output.printJSON(objects)
     } else if names.isEmpty {
-      print("No users are enrolled in \(store.path).")
+      print("No users are enrolled in \(store.place).")
     } else {
       printTable(rows)
     }
@@ -79,7 +78,7 @@ struct Status: ParsableCommand {
   @OptionGroup var output: JSONOption
 
   func run() throws {
-    let store = try storeOptions.open()
+    let store = try storeOptions.records()
     let user = try userArgument.name()
     let record = try store.record(of: user)
     let now = SystemClock.now()

@@ -16,7 +16,9 @@ struct Lockstep: ParsableCommand {
     abstract: "Enroll and administer users of the pam_lockstep one-time-code module.",
     discussion: """
       Every command works on the store of user records (--store, or $LOCKSTEP_STORE, default \
-      /var/lib/lockstep) and must run as root. Exit status: 0 success, 1 a code was wrong or \
+      /var/lib/lockstep), or, when lockstepd's configuration (--config, or \
+      /etc/lockstep/lockstepd.conf when it exists and no store is given) names a fleet's \
+      database, on the fleet store through the agent; every command must run as root. Exit status: 0 success, 1 a code was wrong or \
       refused, 2 invalid usage or input, 3 the user is not enrolled, 4 the store or a record \
       is unsafe or unreadable, 5 not run as root, 6 the user is already enrolled; check exits \
       with 8 for warnings and 9 for errors. Shell \

@@ -53,7 +53,10 @@ struct Migrate: ParsableCommand {
 
   @Flag var direction: Direction
 
-  @Argument(help: ArgumentHelp("The agent's socket (default: \(AgentProtocol.defaultSocket)).", valueName: "socket"))
+  @Argument(
+    help: ArgumentHelp(
+      "The agent's socket (default: the one lockstepd's configuration names, else \(AgentProtocol.defaultSocket)).",
+      valueName: "socket"))
   var socket: String?
 
   @Flag(
@@ -110,7 +113,8 @@ struct Migrate: ParsableCommand {
 
   func run() throws {
     try requireRoot()
-    let agent = AgentClient(socket: socket ?? AgentProtocol.defaultSocket, timeoutSeconds: agentTimeout)
+    let configured = try storeOptions.configuration?.socket
+    let agent = AgentClient(socket: socket ?? configured ?? AgentProtocol.defaultSocket, timeoutSeconds: agentTimeout)
     let store: Store?
     let users: [UserName]
     switch direction {
@@ -162,7 +166,7 @@ struct Migrate: ParsableCommand {
     if dryRun { return try planCopyToAgent(user, record, agent) }
     // Asked first, to tell a copy from the same enrollment whose watermark the agent raises.
     var behind = false
-    if !force, case .success(let theirs?) = try agent.record(of: user), Self.sameEnrollment(theirs, record) {
+    if !force, case .success(let theirs?) = try agent.record(of: user), theirs.hasSameToken(as: record) {
       behind = Self.isBehind(theirs, record)
     }
     let request = AgentRequest.store(user, record: RecordFormat.serialize(record), mode: force ? .replace : .create)
@@ -178,7 +182,7 @@ struct Migrate: ParsableCommand {
       // The agent's reason is words; what it holds tells whether --force would help.
       var conflict = false
       if !force, case .success(let theirs?) = try agent.record(of: user) {
-        conflict = !Self.sameEnrollment(theirs, record)
+        conflict = !theirs.hasSameToken(as: record)
       }
       return Outcome(
         user, conflict ? .conflict : .failed,
@@ -196,7 +200,7 @@ struct Migrate: ParsableCommand {
     case .success(let found?): theirs = found
     case .failure(let refusal): return Outcome(user, .failed, "would fail: the agent refuses it: \(refusal.reason)")
     }
-    let same = Self.sameEnrollment(theirs, record)
+    let same = theirs.hasSameToken(as: record)
     if force {
       return Outcome(
         user, .copied,
@@ -304,7 +308,7 @@ struct Migrate: ParsableCommand {
       let detail = dryRun ? "would copy" : "copied"
       return (.whole, Outcome(user, .copied, detail + (local.unreadable ? " over an unreadable record" : "")))
     }
-    guard Self.sameEnrollment(fleet, existing) else {
+    guard fleet.hasSameToken(as: existing) else {
       if force {
         return (.whole, Outcome(user, .copied, (dryRun ? "would copy" : "copied") + " over another enrollment"))
       }
@@ -363,12 +367,6 @@ struct Migrate: ParsableCommand {
   /// happened since (a later lockout, or more failures).
   static func isNewer(_ a: LoginState, than b: LoginState) -> Bool {
     (a.lastSuccess, a.lockedUntil, a.failures) > (b.lastSuccess, b.lockedUntil, b.failures)
-  }
-
-  /// Whether two records hold the same enrollment: the same parameters, secret and enrollment
-  /// time (what the agent compares for `StoreMode.create`), whatever their state.
-  static func sameEnrollment(_ a: UserRecord, _ b: UserRecord) -> Bool {
-    a.parameters == b.parameters && a.secret.hasSameBytes(as: b.secret) && a.enrolled == b.enrolled
   }
 
   // MARK: Both ways
@@ -431,105 +429,5 @@ struct Migrate: ParsableCommand {
     throw Failure(
       "\(refused) of \(Output.counted(total, "user")) \(dryRun ? "would not be" : refused == 1 ? "was not" : "were not") "
         + "copied (see above)", code: failed > 0 ? Exit.storeUnusable : Exit.alreadyEnrolled)
-  }
-}
-
-// MARK: The agent's socket
-
-/// The CLI's side of the agent's socket (`lockstep migrate`, `lockstep check --agent`): one
-/// connection per request, as the protocol has it, and every exchange within `timeoutSeconds`.
-/// Every failure is one sentence that names the socket.
-struct AgentClient {
-  /// How long one exchange may take, by default, in seconds.
-  static let defaultTimeout = 10
-  /// The values `--agent-timeout` takes.
-  static let timeouts = 1...600
-
-  /// The agent's socket.
-  let socket: String
-  /// How long one exchange may take: connecting, sending and the whole reply.
-  let timeoutSeconds: Int
-
-  /// The agent's refusal of one request (a record it cannot open, say): its reason, for the
-  /// user's line, while the command goes on with the others.
-  struct Refusal: Error {
-    var reason: String
-  }
-
-  /// The socket's path as messages show it.
-  var place: String { LogText.escape(Array(socket.utf8)) }
-
-  /// Sends `request` on a connection of its own and returns the reply, whatever it is; fails
-  /// when no reply comes (the agent is not running, is not root, or does not answer in time).
-  func send(_ request: AgentRequest) throws(Failure) -> AgentReply {
-    let deadline = MonotonicClock.now() &+ UInt64(timeoutSeconds) &* 1_000_000_000
-    do {
-      return try AgentConnection.connect(to: socket, deadline: deadline).exchange(request, deadline: deadline)
-    } catch {
-      throw Failure(describe(error), code: Exit.storeUnusable)
-    }
-  }
-
-  /// Like `send`, but an agent that cannot reach its store (`.unavailable`) fails too.
-  func answer(_ request: AgentRequest) throws(Failure) -> AgentReply {
-    let reply = try send(request)
-    if case .unavailable(let reason) = reply {
-      throw Failure("the agent at \(place) cannot reach its store: \(Self.printable(reason))", code: Exit.storeUnusable)
-    }
-    return reply
-  }
-
-  /// The users the agent's store holds.
-  func names() throws(Failure) -> [UserName] {
-    switch try answer(.list) {
-    case .names(let names): return names
-    case .refused(let reason):
-      throw Failure(
-        "the agent at \(place) refused to list its users: \(Self.printable(reason))", code: Exit.storeUnusable)
-    case let reply: throw unexpected(reply, to: "the list of its users")
-    }
-  }
-
-  /// The agent's record of `user`: `nil` inside when it has none, a `Refusal` when it will not
-  /// give it or what it gives does not parse.
-  func record(of user: UserName) throws(Failure) -> Result<UserRecord?, Refusal> {
-    switch try answer(.fetch(user)) {
-    case .record(nil): return .success(nil)
-    case .record(let text?):
-      do {
-        return .success(try text.withUnsafeBytes { bytes throws(LineError) in try RecordFormat.parse(bytes) })
-      } catch {
-        return .failure(Refusal(reason: "the agent's record of \(user) is invalid: \(error)"))
-      }
-    case .refused(let reason): return .failure(Refusal(reason: Self.printable(reason)))
-    case let reply: throw unexpected(reply, to: "the record of \(user)")
-    }
-  }
-
-  /// The failure for a reply of a kind the request does not have.
-  func unexpected(_ reply: AgentReply, to what: String) -> Failure {
-    if case .unavailable(let reason) = reply {
-      return Failure(
-        "the agent at \(place) cannot reach its store: \(Self.printable(reason))", code: Exit.storeUnusable)
-    }
-    return Failure(
-      "the agent at \(place) answered a request for \(what) with a reply of another kind", code: Exit.storeUnusable)
-  }
-
-  /// A reason the agent gave, safe to print (it may quote the database's own error).
-  static func printable(_ reason: String) -> String {
-    LogText.escape(Array(reason.utf8))
-  }
-
-  private func describe(_ error: AgentError) -> String {
-    switch error {
-    case .unreachable: error.description
-    case .timedOut:
-      "the agent at \(place) did not answer within \(Output.counted(timeoutSeconds, "second")) (see --agent-timeout)"
-    case .closed: "the agent at \(place) closed the connection without answering"
-    case .peerNotRoot(let uid):
-      "the process at \(place) runs as uid \(uid), not root, so it is not the agent; refusing it"
-    default: "the agent at \(place): \(error)"
-    }
   }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LockstepConfiguration
 import LockstepCore
 import LockstepPlatform
 
@@ -6,7 +7,9 @@ import LockstepPlatform
   import Glibc
 #endif
 
-/// The options every subcommand shares: where the store is.
+/// The options every subcommand shares: where the store is. A store directory given with
+/// `--store` or `$LOCKSTEP_STORE` comes first; else lockstepd's configuration (`--config`, or
+/// the default file when it exists) says where the agent is; else the default directory.
 struct StoreOptions: ParsableArguments {
   /// The default store, the same as the module's `store=` default.
   static let defaultPath = "/var/lib/lockstep"
@@ -18,19 +21,81 @@ struct StoreOptions: ParsableArguments {
       valueName: "dir"))
   var store: String?
 
-  /// The store path in effect: the option, else `LOCKSTEP_STORE`, else the default.
-  var path: String {
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "lockstepd's configuration: work on the store its agent serves, a fleet's database (default: "
+        + "\(AgentConfiguration.defaultPath) when it exists and no store directory is given).",
+      valueName: "file"))
+  var config: String?
+
+  /// The store directory given: the option, else `LOCKSTEP_STORE`.
+  private var givenPath: String? {
     if let store, !store.isEmpty { return store }
     if let value = getenv("LOCKSTEP_STORE"), let text = String(validatingCString: value), !text.isEmpty {
       return text
     }
-    return Self.defaultPath
+    return nil
   }
 
-  /// Checks that the process runs as root, then opens and checks the store.
+  /// This host's store directory: the one given, else the default.
+  var path: String { givenPath ?? Self.defaultPath }
+
+  /// The configuration that names the store, if it does: `--config`, or the default file when
+  /// no store directory is given and the file exists.
+  var configuration: AgentConfiguration? {
+    get throws(Failure) {
+      let file: String
+      if let config {
+        file = config
+      } else if givenPath == nil && access(AgentConfiguration.defaultPath, F_OK) == 0 {
+        file = AgentConfiguration.defaultPath
+      } else {
+        return nil
+      }
+      do { return try AgentConfiguration.load(file) } catch {
+        throw Failure("the agent's configuration \(error)", code: Exit.storeUnusable)
+      }
+    }
+  }
+
+  func validate() throws {
+    if config != nil, let store, !store.isEmpty {
+      throw ValidationError("--store and --config name two stores; give one")
+    }
+  }
+
+  /// Checks that the process runs as root, then opens where the records are: the store
+  /// directory, or the agent that the configuration names (a configuration whose agent serves
+  /// a store directory, `store =`, opens that directory).
+  func records(creating: Bool = false) throws(Failure) -> RecordStore {
+    try requireRoot()
+    guard let configuration = try configuration else {
+      return .directory(creating ? try openCreating() : try open())
+    }
+    if let directory = configuration.store { return .directory(try open(directory, creating: creating)) }
+    return .agent(AgentClient(socket: configuration.socket, timeoutSeconds: AgentClient.defaultTimeout))
+  }
+
+  /// Checks that the process runs as root, then opens and checks this host's store directory.
   func open() throws(Failure) -> Store {
     try requireRoot()
-    do { return try Store(path: path) } catch { throw .store(error) }
+    return try open(path, creating: false)
+  }
+
+  /// Like `open()`, but creates the store directory (root-owned, `0700`) if it is missing.
+  func openCreating() throws(Failure) -> Store {
+    try requireRoot()
+    return try open(path, creating: true)
+  }
+
+  private func open(_ directory: String, creating: Bool) throws(Failure) -> Store {
+    do {
+      if creating { try Store.createDirectory(path: directory) }
+      return try Store(path: directory)
+    } catch {
+      throw .store(error)
+    }
   }
 }
 

@@ -11,7 +11,7 @@ extension Store {
   func record(of user: UserName, holding lock: UserLock? = nil) throws(Failure) -> UserRecord {
     let record: UserRecord?
     do { record = try read(user, holding: lock) } catch { throw .store(error) }
-    guard let record else { throw .notEnrolled(user, store: self) }
+    guard let record else { throw .notEnrolled(user, in: path) }
     return record
   }
 

@@ -29,7 +29,7 @@ struct Resync: ParsableCommand {
   }
 
   func run() throws {
-    let store = try storeOptions.open()
+    let store = try storeOptions.records()
     let user = try userArgument.name()
     _ = try store.record(of: user)
     let first = try Input.code(prompt: "First code: ")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LockstepCore
+import LockstepLibCrypto
 import LockstepPlatform
 
 /// `lockstep verify USER`: checks a code exactly as the module does.
@@ -41,24 +42,43 @@ struct Verify: ParsableCommand {
   }
 
   func run() throws {
-    let store = try storeOptions.open()
+    let store = try storeOptions.records()
     let user = try userArgument.name()
     _ = try store.record(of: user)
     let typed = try Input.code(prompt: "Verification code: ")
     let attempt = typed.withUnsafeBytes { Attempt.typed($0) }
     let verifier = Verifier(policy: VerificationPolicy(window: window, lookahead: lookahead), crypto: crypto)
-
-    let held: UserLock
-    do { held = try store.lock(user) } catch { throw Failure.store(error) }
-    let record = try store.record(of: user, holding: held)
-    let now = SystemClock.now()
-    let (outcome, updated) = verifier.verify(attempt, against: record, now: now)
-    if !dryRun, let updated {
-      do { try store.save(updated, over: record, holding: held) } catch { throw Failure.store(error) }
-    }
-    report(outcome, user: user, recorded: !dryRun && updated != nil)
+    let (outcome, recorded) = try check(attempt, for: user, in: store, verifier: verifier)
+    report(outcome, user: user, recorded: recorded)
     if case .accepted = outcome { return }
     throw ExitCode(Exit.refused)
+  }
+
+  /// Checks `attempt` where the record is, and records the outcome unless `--dry-run`; says
+  /// whether the record was changed. Through the agent the check is a login's (the agent's
+  /// `verify`), and what it records follows from the outcome.
+  private func check(
+    _ attempt: Attempt, for user: UserName, in store: RecordStore, verifier: Verifier<LibCrypto>
+  ) throws(Failure) -> (VerificationOutcome, recorded: Bool) {
+    switch store {
+    case .directory(let directory):
+      let held: UserLock
+      do { held = try directory.lock(user) } catch { throw Failure.store(error) }
+      let record = try directory.record(of: user, holding: held)
+      let (outcome, updated) = verifier.verify(attempt, against: record, now: SystemClock.now())
+      if !dryRun, let updated {
+        do throws(StoreError) { try directory.save(updated, over: record, holding: held) } catch { throw .store(error) }
+      }
+      return (outcome, !dryRun && updated != nil)
+    case .agent where dryRun:
+      return (verifier.verify(attempt, against: try store.record(of: user), now: SystemClock.now()).outcome, false)
+    case .agent(let agent):
+      let outcome = try agent.verify(attempt, for: user, policy: verifier.policy)
+      switch outcome {
+      case .accepted, .rejected(.wrongCode, _, _), .rejected(.replayedCode, _, _): return (outcome, true)
+      case .rejected(.replayedEnrollmentCode, _, _), .rejected(.notACode, _, _), .lockedOut: return (outcome, false)
+      }
+    }
   }
 
   /// Prints the outcome; `recorded` tells whether the record was changed by it.

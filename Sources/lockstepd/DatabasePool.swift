@@ -1,4 +1,5 @@
 import Foundation
+import LockstepConfiguration
 import Logging
 import NIOCore
 import NIOPosix

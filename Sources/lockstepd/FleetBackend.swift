@@ -48,6 +48,8 @@ final class FleetBackend: Backend, @unchecked Sendable {
         let found = try await pool.run(until: deadline) { connection, _ in try await self.read(user, on: connection) }
         return .record(found.map { RecordFormat.serialize($0.record) })
       case .store(let user, let text, let mode): return try await store(user, text: text, mode: mode, until: deadline)
+      case .update(let user, let expected, let text):
+        return try await update(user, expected: expected, text: text, until: deadline)
       case .remove(let user):
         let removed = try await pool.run(until: deadline) { connection, _ in
           try await connection.query(
@@ -351,52 +353,84 @@ final class FleetBackend: Backend, @unchecked Sendable {
   private func store(
     _ user: UserName, text: SecretBytes, mode: StoreMode, until deadline: ContinuousClock.Instant
   ) async throws -> AgentReply {
-    let parsed: UserRecord
+    try await administer(user, text: text, until: deadline) { connection, parsed, version in
+      var record = parsed
+      if let (existing, _) = try await self.read(user, on: connection, forUpdate: true) {
+        if mode == .create {
+          guard existing.hasSameToken(as: record) else {
+            throw RecordFailure("\(user) is enrolled in the fleet store already, with another enrollment")
+          }
+          // The same enrollment: nothing to copy, but a code used on the record's side since
+          // the last copy must not work again here, so its watermark and counter are kept.
+          var raised = existing
+          raised.keepReplayWatermark(of: record)
+          let changed = raised.lastStep != existing.lastStep || raised.counter != existing.counter
+          if changed {
+            try await connection.query(
+              """
+              UPDATE lockstep_users SET last_step = \(raised.lastStep), counter = \(Int64(clamping: raised.counter)),
+                updated_by = \(self.hostName), updated_at = now()
+              WHERE name = \(user.text)
+              """, logger: self.logger)
+          }
+          return (.done(changed: changed), commit: true)
+        }
+        record.keepReplayWatermark(of: existing)
+      }
+      try await self.write(record, for: user, version: version, on: connection)
+      return (.done(changed: true), commit: true)
+    }
+  }
+
+  /// Replaces the record of `user` with `text` if it is still the record whose text is
+  /// `expected`: `outdated` when a login or another command changed it since it was fetched,
+  /// `notEnrolled` when it is gone.
+  private func update(
+    _ user: UserName, expected: SecretBytes, text: SecretBytes, until deadline: ContinuousClock.Instant
+  ) async throws -> AgentReply {
+    try await administer(user, text: text, until: deadline) { connection, record, version in
+      guard let (existing, _) = try await self.read(user, on: connection, forUpdate: true) else {
+        return (.notEnrolled, commit: false)
+      }
+      guard RecordFormat.serialize(existing).hasSameBytes(as: expected) else { return (.outdated, commit: false) }
+      try await self.write(record, for: user, version: version, on: connection)
+      return (.done(changed: true), commit: true)
+    }
+  }
+
+  /// Runs an administrator's write of `user`'s record `text`: parses it, draws the version it
+  /// will be sealed under (random, so that a row put back from an older copy does not open as
+  /// the current one), and runs `body` with both in a transaction on a pooled connection.
+  private func administer(
+    _ user: UserName, text: SecretBytes, until deadline: ContinuousClock.Instant,
+    _ body: @escaping @Sendable (PostgresConnection, UserRecord, Int64) async throws -> (AgentReply, commit: Bool)
+  ) async throws -> AgentReply {
+    let record: UserRecord
     do {
-      parsed = try text.withUnsafeBytes { bytes throws(LineError) in try RecordFormat.parse(bytes) }
+      record = try text.withUnsafeBytes { bytes throws(LineError) in try RecordFormat.parse(bytes) }
     } catch {
       throw RecordFailure("the record of \(user) is invalid: \(error)")
     }
     guard let random = SystemRandom.bytes(count: 8) else { throw RecordFailure("getrandom failed") }
     let version = Int64(bitPattern: random.reduce(0) { $0 << 8 | UInt64($1) })
     return try await pool.run(until: deadline) { connection, _ in
-      var record = parsed
-      try await connection.query("BEGIN", logger: self.logger)
-      do {
-        if let (existing, _) = try await self.read(user, on: connection, forUpdate: true) {
-          if mode == .create {
-            let same =
-              existing.parameters == record.parameters && existing.secret.hasSameBytes(as: record.secret)
-              && existing.enrolled == record.enrolled
-            guard same else {
-              try await connection.query("ROLLBACK", logger: self.logger)
-              throw RecordFailure("\(user) is enrolled in the fleet store already, with another enrollment")
-            }
-            // The same enrollment: nothing to copy, but a code used on the record's side since
-            // the last copy must not work again here, so its watermark and counter are kept.
-            var raised = existing
-            raised.keepReplayWatermark(of: record)
-            let changed = raised.lastStep != existing.lastStep || raised.counter != existing.counter
-            if changed {
-              try await connection.query(
-                """
-                UPDATE lockstep_users SET last_step = \(raised.lastStep), counter = \(Int64(clamping: raised.counter)),
-                  updated_by = \(self.hostName), updated_at = now()
-                WHERE name = \(user.text)
-                """, logger: self.logger)
-            }
-            try await connection.query("COMMIT", logger: self.logger)
-            return .done(changed: changed)
-          }
-          record.keepReplayWatermark(of: existing)
-        }
-        try await self.write(record, for: user, version: version, on: connection)
-        try await connection.query("COMMIT", logger: self.logger)
-        return .done(changed: true)
-      } catch {
-        connection.abandon()
-        throw error
-      }
+      try await self.transaction(on: connection) { try await body(connection, record, version) }
+    }
+  }
+
+  /// Runs `body` between `BEGIN` and `COMMIT` (`ROLLBACK` when it says not to commit); a
+  /// connection whose transaction failed midway is closed rather than pooled again.
+  private func transaction<T>(
+    on connection: PostgresConnection, _ body: () async throws -> (T, commit: Bool)
+  ) async throws -> T {
+    try await connection.query("BEGIN", logger: logger)
+    do {
+      let (result, commit) = try await body()
+      try await connection.query(commit ? "COMMIT" : "ROLLBACK", logger: logger)
+      return result
+    } catch {
+      connection.abandon()
+      throw error
     }
   }
 

@@ -27,7 +27,7 @@ final class LocalBackend: Backend, @unchecked Sendable {
         return .verdict(outcome, kind: record.parameters.kind)
       case .status:
         return .status([AgentStatusLine(name: "store", healthy: true, detail: "local store \(path)")])
-      case .fetch, .store, .remove, .list:
+      case .fetch, .store, .update, .remove, .list:
         return .refused("a local store is administered with lockstep directly (lockstep --store \(path))")
       }
     } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import LockstepConfiguration
 import LockstepCore
 import LockstepPlatform
 import Logging

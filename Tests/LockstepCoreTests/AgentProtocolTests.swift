@@ -19,6 +19,7 @@ import Testing
     [
       .lookup(alice), .verify(verify), .fetch(alice),
       .store(alice, record: SecretBytes(Array("text".utf8)), mode: .replace),
+      .update(alice, expected: SecretBytes(Array("before".utf8)), record: SecretBytes(Array("after".utf8))),
       .remove(alice), .list, .status,
     ]
   }
@@ -36,6 +37,7 @@ import Testing
       .record(SecretBytes(Array("record".utf8))),
       .names([alice, UserName(bytes: Array("bob".utf8)).unsafelyUnwrapped]), .done(changed: false),
       .status([AgentStatusLine(name: "tls", healthy: true, detail: "TLSv1.3")]), .unavailable("down"), .refused("no"),
+      .outdated,
     ]
   }
 

@@ -8,9 +8,9 @@ struct CommandResult {
 }
 
 /// Runs `executable` with `arguments` and an optional extra environment, waiting for it to
-/// exit; standard input is empty.
+/// exit; standard input is `input`, or empty.
 func runCommand(
-  _ executable: String, _ arguments: [String], environment: [String: String] = [:]
+  _ executable: String, _ arguments: [String], environment: [String: String] = [:], input: String? = nil
 ) throws
   -> CommandResult
 {
@@ -29,9 +29,15 @@ func runCommand(
   let out = Pipe()
   process.standardOutput = out
   process.standardError = errorHandle
-  process.standardInput = FileHandle.nullDevice
+  let inputPipe = input.map { _ in Pipe() }
+  process.standardInput = inputPipe ?? FileHandle.nullDevice
   try process.run()
   try? errorHandle.close()
+  if let inputPipe, let input {
+    // A few bytes: the pipe's buffer holds them whether or not the child reads them.
+    inputPipe.fileHandleForWriting.write(Data(input.utf8))
+    try? inputPipe.fileHandleForWriting.close()
+  }
   let outData = out.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
   let errData = (try? Data(contentsOf: errorFile)) ?? Data()
