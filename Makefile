@@ -49,7 +49,7 @@ TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-goog
                   postgresql openssl
 DEMO_PACKAGES  := pamtester oathtool
 BENCH_PACKAGES := libpam-google-authenticator libpam-oath pamtester oathtool libfaketime gnuplot-nox eatmydata \
-                  python3 binutils openssh-server openssh-client sudo
+                  python3 binutils openssh-server openssh-client sudo postgresql openssl
 
 # Power cuts in `make power-loss` (PowerLossTests); `make test` runs its default of 200.
 POWER_CUTS ?= 2000
