@@ -83,6 +83,16 @@ public struct UserRecord {
     parameters == other.parameters && secret.hasSameBytes(as: other.secret) && enrolled == other.enrolled
   }
 
+  /// Drops the backup codes that `previous` no longer holds when both are the same token with
+  /// the same set of backup codes (the same salt and iteration count): a code used there stays
+  /// used here. Another set, or another token, is left as it is.
+  public mutating func keepUsedBackupCodes(of previous: UserRecord) {
+    guard hasSameToken(as: previous), backupCodes.salt == previous.backupCodes.salt,
+      backupCodes.iterations == previous.backupCodes.iterations
+    else { return }
+    backupCodes.hashes = backupCodes.hashes.filter { previous.backupCodes.hashes.contains($0) }
+  }
+
   /// Raises this record's replay watermark and HOTP counter to `previous`'s when both have the
   /// same secret and parameters, so that a new record for the same key (an enrollment forced
   /// with the same secret, an import of the same file) does not make used codes work again.

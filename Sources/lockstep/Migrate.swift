@@ -164,18 +164,15 @@ struct Migrate: ParsableCommand {
     do { found = try localRecord(user, in: store) } catch { return Outcome(user, .failed, notCopied + error.message) }
     guard let record = found else { return Outcome(user, .skipped, "skipped: revoked since the store was listed") }
     if dryRun { return try planCopyToAgent(user, record, agent) }
-    // Asked first, to tell a copy from the same enrollment whose watermark the agent raises.
-    var behind = false
+    // Asked first, to tell a copy from the same enrollment that the agent brings up to date.
+    var catchUp: [String] = []
     if !force, case .success(let theirs?) = try agent.record(of: user), theirs.hasSameToken(as: record) {
-      behind = Self.isBehind(theirs, record)
+      catchUp = Self.catchUp(theirs, record, dryRun: false)
     }
     let request = AgentRequest.store(user, record: RecordFormat.serialize(record), mode: force ? .replace : .create)
     switch try agent.answer(request) {
-    case .done(changed: true) where behind:
-      return Outcome(
-        user, .copied,
-        "already in the fleet store; its \(Self.watermarkName(record)) there was behind this store's and is raised to it"
-      )
+    case .done(changed: true) where !catchUp.isEmpty:
+      return Outcome(user, .copied, (["already in the fleet store"] + catchUp).joined(separator: "; "))
     case .done(changed: true): return Outcome(user, .copied, "copied")
     case .done(changed: false): return Outcome(user, .unchanged, "already in the fleet store")
     case .refused(let reason):
@@ -207,30 +204,36 @@ struct Migrate: ParsableCommand {
         same ? "would copy over the fleet's record of the same enrollment" : "would copy over another enrollment")
     }
     if same {
+      let catchUp = Self.catchUp(theirs, record, dryRun: true)
       return Outcome(
-        user, Self.isBehind(theirs, record) ? .copied : .unchanged,
-        "already in the fleet store" + Self.behindNote(theirs, record))
+        user, catchUp.isEmpty ? .unchanged : .copied, (["already in the fleet store"] + catchUp).joined(separator: "; ")
+      )
     }
     return Outcome(
       user, .conflict, "would be refused: enrolled in the fleet store with another enrollment (--force replaces it)")
   }
 
-  /// Whether the agent's record of the same enrollment has an older replay watermark or HOTP
-  /// counter than this store's (logins here since the first copy): copying raises it there.
-  private static func isBehind(_ theirs: UserRecord, _ ours: UserRecord) -> Bool {
+  /// What copying this store's record of the same enrollment changes in the agent's (logins
+  /// here since the first copy), in words; none when nothing: the higher replay watermark or
+  /// HOTP counter, and the backup codes used here stop working there.
+  private static func catchUp(_ theirs: UserRecord, _ ours: UserRecord, dryRun: Bool) -> [String] {
     var raised = theirs
     raised.keepReplayWatermark(of: ours)
-    return raised.state != theirs.state
-  }
-
-  private static func watermarkName(_ record: UserRecord) -> String {
-    record.parameters.kind == .hotp ? "counter" : "replay watermark"
-  }
-
-  /// What a dry run says of a user the agent has with the same enrollment.
-  private static func behindNote(_ theirs: UserRecord, _ ours: UserRecord) -> String {
-    guard isBehind(theirs, ours) else { return "" }
-    return "; its \(watermarkName(ours)) there is behind this store's and would be raised to it"
+    var changes: [String] = []
+    if raised.state != theirs.state {
+      let name = ours.parameters.kind == .hotp ? "counter" : "replay watermark"
+      changes.append(
+        dryRun
+          ? "its \(name) there is behind this store's and would be raised to it"
+          : "its \(name) there was behind this store's and is raised to it")
+    }
+    raised.keepUsedBackupCodes(of: ours)
+    let used = theirs.backupCodes.hashes.count - raised.backupCodes.hashes.count
+    if used > 0 {
+      changes.append(
+        "the \(Output.counted(used, "backup code")) used here \(dryRun ? "would stop" : "stop") working there")
+    }
+    return changes
   }
 
   // MARK: From the agent
@@ -354,7 +357,7 @@ struct Migrate: ParsableCommand {
     let theirs = fleet.backupCodes
     if ours.salt == theirs.salt && ours.iterations == theirs.iterations {
       // The same set: a code used on either side is used.
-      merged.backupCodes.hashes = ours.hashes.filter { theirs.hashes.contains($0) }
+      merged.keepUsedBackupCodes(of: fleet)
       let used = ours.hashes.count - merged.backupCodes.hashes.count
       if used > 0 { changes.append("without the \(Output.counted(used, "backup code")) used in the fleet") }
     } else if !theirs.hashes.isEmpty {

@@ -99,10 +99,14 @@ final class FleetBackend: Backend, @unchecked Sendable {
       if retry, let recorded = try await self.recordedReply(request.nonce, on: connection) { return recorded }
       // A lost race (another host used a code, counted a failure or re-enrolled the user between
       // the read and the write) changes the row the statement expects: read it again.
+      var digest: BackupCodeDigest?
       for _ in 0..<8 {
         guard let (record, version) = try await self.read(request.user, on: connection) else { return .notEnrolled }
+        if !(digest?.applies(to: record.backupCodes) ?? false) {
+          digest = await self.backupDigest(of: attempt, under: record.backupCodes)
+        }
         let now = SystemClock.now()
-        let verdict = verifier.verify(attempt, against: record, now: now)
+        let verdict = verifier.verify(attempt, against: record, now: now, backupDigest: digest)
         let kind = record.parameters.kind
         let decided: AgentReply?
         do {
@@ -135,6 +139,16 @@ final class FleetBackend: Backend, @unchecked Sendable {
     }
     log(reply, request)
     return reply
+  }
+
+  /// The hash of the attempt's backup code under `set`'s salt, made on a thread of its own:
+  /// PBKDF2 takes tens of milliseconds, which on one of the few threads that run every
+  /// request's async code would hold up the other requests.
+  private func backupDigest(of attempt: Attempt, under set: BackupCodeHashes) async -> BackupCodeDigest? {
+    guard attempt.backupCode != nil, !set.hashes.isEmpty else { return nil }
+    return await withCheckedContinuation { continuation in
+      DispatchQueue.global().async { continuation.resume(returning: set.digest(of: attempt, crypto: self.crypto)) }
+    }
   }
 
   private static func words(_ reason: RejectionReason) -> String {
@@ -360,12 +374,14 @@ final class FleetBackend: Backend, @unchecked Sendable {
           guard existing.hasSameToken(as: record) else {
             throw RecordFailure("\(user) is enrolled in the fleet store already, with another enrollment")
           }
-          // The same enrollment: nothing to copy, but a code used on the record's side since
-          // the last copy must not work again here, so its watermark and counter are kept.
+          // The same enrollment: nothing to copy, but a code or backup code used on the
+          // record's side since the last copy must not work again here, so its watermark and
+          // counter are kept, and the backup codes it no longer has are deleted.
           var raised = existing
           raised.keepReplayWatermark(of: record)
-          let changed = raised.lastStep != existing.lastStep || raised.counter != existing.counter
-          if changed {
+          raised.keepUsedBackupCodes(of: record)
+          let raisedWatermark = raised.lastStep != existing.lastStep || raised.counter != existing.counter
+          if raisedWatermark {
             try await connection.query(
               """
               UPDATE lockstep_users SET last_step = \(raised.lastStep), counter = \(Int64(clamping: raised.counter)),
@@ -373,9 +389,18 @@ final class FleetBackend: Backend, @unchecked Sendable {
               WHERE name = \(user.text)
               """, logger: self.logger)
           }
-          return (.done(changed: changed), commit: true)
+          let used = existing.backupCodes.hashes.filter { !raised.backupCodes.hashes.contains($0) }
+          for hash in used {
+            try await connection.query(
+              "DELETE FROM lockstep_backup_codes WHERE name = \(user.text) AND hash = \(ByteBuffer(bytes: hash))",
+              logger: self.logger)
+          }
+          return (.done(changed: raisedWatermark || !used.isEmpty), commit: true)
         }
+        // The same token again (a forced copy from a host's store, say) must not make a code
+        // or backup code used in the fleet since work again.
         record.keepReplayWatermark(of: existing)
+        record.keepUsedBackupCodes(of: existing)
       }
       try await self.write(record, for: user, version: version, on: connection)
       return (.done(changed: true), commit: true)

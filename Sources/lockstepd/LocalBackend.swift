@@ -7,9 +7,15 @@ import LockstepPlatform
 /// `lockstep` itself, which works on the directory directly.
 final class LocalBackend: Backend, @unchecked Sendable {
   private let path: String
+  /// How long a login waits for another's lock on the same user: under the agent's
+  /// `timeout`, so that the module hears the agent's answer rather than timing out itself.
+  private let lockTimeoutMilliseconds: Int
   private let crypto = NettleCrypto()
 
-  init(path: String) { self.path = path }
+  init(path: String, timeoutSeconds: Int) {
+    self.path = path
+    lockTimeoutMilliseconds = max(timeoutSeconds * 1000 - 500, 500)
+  }
 
   func answer(_ request: AgentRequest) -> AgentReply {
     do {
@@ -19,10 +25,12 @@ final class LocalBackend: Backend, @unchecked Sendable {
       case .verify(let request):
         let attempt = Attempt(code: request.code, backupCode: request.backupCode)
         let verifier = Verifier(policy: request.policy, crypto: crypto)
+        // The backup code is hashed before the lock is taken, as the module does.
+        let digest = try store.enrollment(request.user)?.backupCodes.digest(of: attempt, crypto: crypto)
         guard
           let (outcome, record) = try store.check(
-            attempt, for: request.user, verifier: verifier, backupDigest: nil, now: SystemClock.now(),
-            lockTimeoutMilliseconds: Store.defaultLockTimeout)
+            attempt, for: request.user, verifier: verifier, backupDigest: digest, now: SystemClock.now(),
+            lockTimeoutMilliseconds: lockTimeoutMilliseconds)
         else { return .notEnrolled }
         return .verdict(outcome, kind: record.parameters.kind)
       case .status:

@@ -214,3 +214,38 @@ import Testing
     #expect(byName["clock-skew"]?.healthy == true)
   }
 }
+
+/// lockstepd serving one host's store directory (`store =`): logins through the agent are
+/// checked as the module checks the directory itself, and the CLI, given the agent's
+/// configuration, works on that directory.
+@Suite struct LocalStoreAgentTests {
+  @Test func loginsThroughTheAgentAreCheckedAsTheModuleChecksTheStore() throws {
+    let sandbox = try Sandbox()
+    let agent = try AgentProcess(in: sandbox.root, name: "local", lines: ["store = \(sandbox.store)"])
+    defer { agent.stop() }
+    try sandbox.configure(arguments: ["agent=\(agent.socket)"], service: "local-agent")
+    let crypto = LibCrypto()
+    let codes = try #require(BackupCodeHashes.generateCodes(count: 2, crypto: crypto))
+    let hashes = try #require(BackupCodeHashes.issue(codes: codes, iterations: 1000, crypto: crypto))
+    try sandbox.enroll("alice") { $0.backupCodes = hashes }
+    func login(_ answer: String) throws -> String {
+      var request = LoginRequest(user: "alice", answers: [answer], service: "local-agent")
+      request.timeLimit = 30
+      return try sandbox.login(request).result
+    }
+    let code = try Fleet.currentCode()
+    #expect(try login(code) == "PAM_SUCCESS")
+    #expect(try login(code) == "PAM_AUTH_ERR", "a replay")
+    let backup = String(decoding: codes[0], as: UTF8.self)
+    #expect(try login(backup) == "PAM_SUCCESS")
+    #expect(try login(backup) == "PAM_AUTH_ERR", "a backup code works once")
+    let record = try #require(try Store(path: sandbox.store).read(UserName("alice")!))
+    // The replay was counted, the backup code cleared it, and its second use counted again.
+    #expect(record.backupCodes.hashes.count == 1 && record.failures == 1)
+
+    // The CLI, given the agent's configuration, works on the same directory.
+    let status = try runCommand(MigrateTests.cli, ["status", "alice", "--json", "--config", agent.configPath])
+    #expect(status.status == 0, "\(status.error)")
+    #expect(status.output.contains("\"backupCodesRemaining\" : 1"), "\(status.output)")
+  }
+}

@@ -165,6 +165,34 @@ import Testing
     #expect(try world.agent.record("alice")?.lastStep == step + 5)
   }
 
+  @Test func aBackupCodeUsedOnEitherSideStaysUsedWhenTheSameEnrollmentIsCopiedAgain() throws {
+    let world = try MigrationWorld()
+    let (alice, _, _) = try world.enrollAliceAndBob()
+    #expect(try world.migrate(["--to-agent"]).status == 0)
+    // A backup code used here (logins still read this store) after the first copy.
+    var usedHere = alice
+    let gone = usedHere.backupCodes.hashes.removeLast()
+    try world.write(usedHere, for: "alice", replacing: false)
+    let again = try world.migrate(["--to-agent"])
+    #expect(again.status == 0, "\(again.error)")
+    #expect(
+      again.lines.contains("alice: already in the fleet store; the 1 backup code used here stop working there"),
+      "\(again.output)")
+    let fleet = try #require(try world.agent.record("alice"))
+    #expect(!fleet.backupCodes.hashes.contains(gone) && fleet.backupCodes.hashes.count == 2)
+
+    // One used in the fleet, then a forced copy from this (now stale) store: it stays used.
+    var usedThere = fleet
+    let goneThere = usedThere.backupCodes.hashes.removeLast()
+    try world.agent.store(usedThere, for: "alice")
+    try world.write(alice, for: "alice")
+    let forced = try world.migrate(["--to-agent", "--force"])
+    #expect(forced.status == 0, "\(forced.error)")
+    let after = try #require(try world.agent.record("alice")).backupCodes.hashes
+    #expect(Set(after) == Set(usedThere.backupCodes.hashes), "\(after.count) codes left")
+    #expect(!after.contains(goneThere) && !after.contains(gone))
+  }
+
   @Test func checkReportsTheAgentAndMigrateStopsWhenItIsGone() throws {
     let world = try MigrationWorld()
     try world.enrollAliceAndBob()
