@@ -16,6 +16,9 @@ public enum AgentProtocol {
   public static let largestField = 65_535
   /// The length of a verify request's nonce, which makes a retried request idempotent.
   public static let nonceLength = 16
+  /// How many bytes of names a `names` reply carries at most: a list longer than that comes
+  /// in pages (`list(after:)`), so that a fleet of any size fits the message limit.
+  public static let namesPageBytes = 60_000
   /// The agent's socket unless its configuration or the module's `agent=` names another.
   public static let defaultSocket = "/run/lockstep/agent.sock"
 }
@@ -79,8 +82,9 @@ public enum AgentRequest {
   case update(UserName, expected: SecretBytes, record: SecretBytes)
   /// Remove a user's record, for the CLI.
   case remove(UserName)
-  /// The enrolled users, for the CLI.
-  case list
+  /// The enrolled users whose names sort after `after` (bytewise; all for `nil`), a page of
+  /// at most `namesPageBytes`, for the CLI.
+  case list(after: UserName?)
   /// The agent's view of its store, for `lockstep check`.
   case status
 
@@ -125,7 +129,10 @@ public enum AgentRequest {
       writer.field(user.bytes)
       writer.secret(expected)
       writer.secret(record)
-    case .list, .status: break
+    case .list(let after):
+      writer.byte(after == nil ? 0 : 1)
+      if let after { writer.field(after.bytes) }
+    case .status: break
     }
     return writer.bytes
   }
@@ -160,7 +167,7 @@ public enum AgentRequest {
       guard let mode = StoreMode(rawValue: try reader.byte()) else { throw WireError("unknown store mode") }
       request = .store(user, record: record, mode: mode)
     case 5: request = .remove(try reader.userName())
-    case 6: request = .list
+    case 6: request = .list(after: try reader.flag() ? try reader.userName() : nil)
     case 7: request = .status
     case 8:
       let user = try reader.userName()
@@ -203,8 +210,9 @@ public enum AgentReply {
   case notEnrolled
   /// `fetch`: the record's text, or `nil` when the user is not enrolled.
   case record(SecretBytes?)
-  /// `list`: the enrolled users.
-  case names([UserName])
+  /// `list`: a page of the enrolled users, in bytewise order; `more` when others follow
+  /// (ask again after the last one).
+  case names([UserName], more: Bool)
   /// `store`, `update` or `remove` done; `changed` is false when there was nothing to do.
   case done(changed: Bool)
   /// `update` not done: the record is no longer the one expected (fetch it again).
@@ -252,9 +260,10 @@ public enum AgentReply {
       writer.text(kind.rawValue)
       Self.write(outcome, to: &writer)
     case .record(let text): writer.optionalSecret(text)
-    case .names(let names):
+    case .names(let names, let more):
       writer.integer(Int64(names.count))
       for name in names { writer.field(name.bytes) }
+      writer.byte(more ? 1 : 0)
     case .done(let changed): writer.byte(changed ? 1 : 0)
     case .status(let lines):
       writer.integer(Int64(lines.count))
@@ -324,10 +333,11 @@ public enum AgentReply {
     case 130: reply = .notEnrolled
     case 131: reply = .record(try reader.optionalSecret())
     case 132:
-      let count = try reader.integer(in: 0...1_000_000, "name count")
+      // Each name takes at least three bytes of a page: its length and one byte.
+      let count = try reader.integer(in: 0...Int64(AgentProtocol.namesPageBytes / 3), "name count")
       var names: [UserName] = []
       for _ in 0..<count { names.append(try reader.userName()) }
-      reply = .names(names)
+      reply = .names(names, more: try reader.flag())
     case 133: reply = .done(changed: try reader.flag())
     case 134:
       let count = try reader.integer(in: 0...1000, "status line count")

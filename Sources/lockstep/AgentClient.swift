@@ -47,14 +47,25 @@ struct AgentClient {
     return reply
   }
 
-  /// The users the agent's store holds.
+  /// The users the agent's store holds, asked for a page at a time.
   func names() throws(Failure) -> [UserName] {
-    switch try answer(.list) {
-    case .names(let names): return names
-    case .refused(let reason):
-      throw Failure(
-        "the agent at \(place) refused to list its users: \(Self.printable(reason))", code: Exit.storeUnusable)
-    case let reply: throw unexpected(reply, to: "the list of its users")
+    var names: [UserName] = []
+    while true {
+      let previous = names.last
+      switch try answer(.list(after: previous)) {
+      case .names(let page, let more):
+        names += page
+        guard more else { return names }
+        // Each page ends after the one before: a list that does not move on would never end.
+        guard let last = page.last, previous.map({ $0.bytes.lexicographicallyPrecedes(last.bytes) }) ?? true else {
+          throw Failure(
+            "the agent at \(place) sent a list of its users that does not move on", code: Exit.storeUnusable)
+        }
+      case .refused(let reason):
+        throw Failure(
+          "the agent at \(place) refused to list its users: \(Self.printable(reason))", code: Exit.storeUnusable)
+      case let reply: throw unexpected(reply, to: "the list of its users")
+      }
     }
   }
 

@@ -33,6 +33,10 @@ final class FleetBackend: Backend, @unchecked Sendable {
     self.logger = logger
   }
 
+  /// The most names one `list` request reads from the database; its page holds as many of
+  /// them as fit `AgentProtocol.namesPageBytes`.
+  private static let namesPerQuery = 2000
+
   func answer(_ request: AgentRequest) -> AgentReply {
     waitFor { await self.handle(request) }
   }
@@ -58,12 +62,23 @@ final class FleetBackend: Backend, @unchecked Sendable {
           .collect().count
         }
         return .done(changed: removed > 0)
-      case .list:
+      case .list(let after):
         let names = try await pool.run(until: deadline) { connection, _ in
-          try await connection.query("SELECT name FROM lockstep_users ORDER BY name", logger: self.logger).collect()
-            .compactMap { UserName(try $0.decode(String.self)) }
+          try await connection.query(
+            """
+            SELECT name FROM lockstep_users WHERE name COLLATE "C" > \(after?.text ?? "")
+            ORDER BY name COLLATE "C" LIMIT \(Self.namesPerQuery)
+            """, logger: self.logger
+          ).collect().compactMap { UserName(try $0.decode(String.self)) }
         }
-        return .names(names)
+        var page: [UserName] = []
+        var bytes = 0
+        for name in names {
+          bytes += 2 + name.bytes.count
+          guard bytes <= AgentProtocol.namesPageBytes else { break }
+          page.append(name)
+        }
+        return .names(page, more: page.count < names.count || names.count == Self.namesPerQuery)
       case .status: return .status(await status(until: deadline))
       }
     } catch let failure as RecordFailure {

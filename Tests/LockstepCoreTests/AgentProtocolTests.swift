@@ -20,7 +20,7 @@ import Testing
       .lookup(alice), .verify(verify), .fetch(alice),
       .store(alice, record: SecretBytes(Array("text".utf8)), mode: .replace),
       .update(alice, expected: SecretBytes(Array("before".utf8)), record: SecretBytes(Array("after".utf8))),
-      .remove(alice), .list, .status,
+      .remove(alice), .list(after: nil), .list(after: alice), .status,
     ]
   }
 
@@ -35,7 +35,8 @@ import Testing
       .verdict(.rejected(.notACode, failures: 1, lockedUntil: nil), kind: .totp),
       .verdict(.lockedOut(until: 1_750_000_900), kind: .totp), .notEnrolled, .record(nil),
       .record(SecretBytes(Array("record".utf8))),
-      .names([alice, UserName(bytes: Array("bob".utf8)).unsafelyUnwrapped]), .done(changed: false),
+      .names([alice, UserName(bytes: Array("bob".utf8)).unsafelyUnwrapped], more: true), .names([], more: false),
+      .done(changed: false),
       .status([AgentStatusLine(name: "tls", healthy: true, detail: "TLSv1.3")]), .unavailable("down"), .refused("no"),
       .outdated,
     ]
@@ -89,11 +90,11 @@ import Testing
   }
 
   @Test func otherVersionsTypesAndTrailingBytesAreRefused() {
-    var otherVersion = AgentRequest.list.encoded()
+    var otherVersion = AgentRequest.list(after: nil).encoded()
     otherVersion[0] = 2
     #expect(throws: WireError("unsupported protocol version")) { try AgentRequest.decode(otherVersion) }
     #expect(throws: WireError("unknown request type")) { try AgentRequest.decode([1, 99]) }
-    #expect(throws: WireError("trailing bytes")) { try AgentRequest.decode(AgentRequest.list.encoded() + [0]) }
+    #expect(throws: WireError("trailing bytes")) { try AgentRequest.decode(AgentRequest.list(after: nil).encoded() + [0]) }
     #expect(throws: WireError("unknown reply type")) { try AgentReply.decode([1, 2]) }
   }
 
@@ -149,7 +150,7 @@ import Testing
     let started = MonotonicClock.now()
     let deadline = started + 300_000_000
     #expect(throws: AgentError.self) {
-      try AgentConnection.connect(to: path, deadline: deadline).exchange(.list, deadline: deadline)
+      try AgentConnection.connect(to: path, deadline: deadline).exchange(.list(after: nil), deadline: deadline)
     }
     let elapsed = MonotonicClock.now() - started
     #expect(elapsed >= 300_000_000 && elapsed < 3_000_000_000, "\(elapsed) ns")

@@ -95,6 +95,26 @@ import Testing
     #expect(try fleet.a.record("alice")?.backupCodes.hashes.count == 1)
   }
 
+  @Test func aFleetLongerThanOneMessageIsListedWhole() throws {
+    let fleet = try Fleet()
+    try fleet.enroll()
+    // 500 more rows with names of 190 bytes: two pages of names. Copies of alice's row, so
+    // their secrets do not open under their own names; list says so for each.
+    let long = String(repeating: "x", count: 186)
+    _ = try fleet.server.sql(
+      """
+      INSERT INTO lockstep_users SELECT (jsonb_populate_record(u, jsonb_build_object('name', '\(long)' || lpad(i::text, 4, '0')))).*
+      FROM lockstep_users u, generate_series(1, 500) i WHERE u.name = 'alice'
+      """)
+    let list = try Self.lockstep(fleet, ["list", "--json"])
+    #expect(list.status == 4, "\(list.error)")
+    #expect(list.error.contains("(and 499 more unreadable records)"), "\(list.error)")
+    let users = try JSONSerialization.jsonObject(with: Data(list.output.utf8)) as? [[String: Any]] ?? []
+    let names = users.compactMap { $0["user"] as? String }
+    #expect(names.count == 501 && Set(names).count == 501)
+    #expect(names.first == "alice" && names.last == long + "0500")
+  }
+
   @Test func anUpdateFromAnOutdatedReadIsRefusedSoALoginsChangeIsNotLost() throws {
     let fleet = try Fleet()
     try fleet.enroll()

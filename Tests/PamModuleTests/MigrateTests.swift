@@ -356,7 +356,9 @@ final class MigrationWorld {
       try server.sql("SELECT name, version, updated_by, updated_at FROM lockstep_users ORDER BY name"),
       try server.sql("SELECT name, encode(hash, 'hex') FROM lockstep_backup_codes ORDER BY name, hash"),
     ]
-    guard case .names(let names) = try agent.exchange(.list) else { throw TestFailure("the agent did not list") }
+    guard case .names(let names, more: false) = try agent.exchange(.list(after: nil)) else {
+      throw TestFailure("the agent did not list")
+    }
     for name in names {
       guard case .record(let text?) = try agent.exchange(.fetch(name)) else {
         throw TestFailure("no record of \(name)")
