@@ -249,3 +249,76 @@ import Testing
     #expect(status.output.contains("\"backupCodesRemaining\" : 1"), "\(status.output)")
   }
 }
+
+/// The agent's socket, seen from both ends: a client that is not talking to root is refused,
+/// and a client that goes away before its reply does not take the agent down with it.
+@Suite struct AgentSocketPeerTests {
+  @Test func aSocketServedByAnotherUserIsNotTakenForTheAgent() throws {
+    let sandbox = try Sandbox()
+    // A directory that nobody may create a socket in, as an attacker's own would be.
+    let directory = sandbox.root + "/open"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+    chmod(sandbox.root, 0o755)
+    chmod(directory, 0o1777)
+    let path = directory + "/agent.sock"
+    let impostor = try Child(
+      "/usr/bin/python3",
+      [
+        "-c",
+        "import os, socket, sys\nos.setgid(65534); os.setuid(65534)\ns = socket.socket(socket.AF_UNIX)\n"
+          + "s.bind(sys.argv[1]); s.listen()\nc, _ = s.accept(); c.recv(100); c.sendall(bytes([0, 0, 0, 2, 1, 130]))\n",
+        path,
+      ], output: sandbox.root + "/impostor.out")
+    defer { impostor.kill() }
+    let deadline = MonotonicClock.now() + 10_000_000_000
+    while access(path, F_OK) != 0 && MonotonicClock.now() < deadline && !impostor.hasExited {
+      MonotonicClock.sleep(nanoseconds: 10_000_000)
+    }
+    do {
+      let reply = try AgentConnection.connect(to: path, deadline: MonotonicClock.now() + 5_000_000_000)
+        .exchange(.lookup(UserName("alice")!), deadline: MonotonicClock.now() + 5_000_000_000)
+      Issue.record("an answer from uid 65534 was taken: \(reply)")
+    } catch {
+      guard case .peerNotRoot(uid: 65534) = error else {
+        Issue.record("another error: \(error)")
+        return
+      }
+    }
+    // The module, pointed at it, fails closed without asking for a code.
+    try sandbox.configure(arguments: ["agent=\(path)"], service: "impostor")
+    var request = LoginRequest(user: "alice", answers: ["123456"], service: "impostor")
+    request.timeLimit = 30
+    let login = try sandbox.login(request)
+    #expect(login.result == "PAM_AUTHINFO_UNAVAIL")
+    #expect(login.prompts.isEmpty, "\(login.prompts)")
+  }
+
+  @Test func aClientThatHangsUpBeforeItsReplyLeavesTheAgentServing() throws {
+    let fleet = try Fleet()
+    try fleet.enroll()
+    for _ in 0..<20 {
+      // A whole lookup request, then the connection closed before the reply comes.
+      let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+      var address = sockaddr_un()
+      address.sun_family = sa_family_t(AF_UNIX)
+      withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        for (index, byte) in fleet.a.socket.utf8.enumerated() { raw[index] = byte }
+      }
+      let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+          connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+        }
+      }
+      #expect(connected == 0)
+      let message = AgentRequest.lookup(UserName("alice")!).encoded()
+      let framed = withUnsafeBytes(of: UInt32(message.count).bigEndian) { Array($0) } + message
+      #expect(write(descriptor, framed, framed.count) == framed.count)
+      close(descriptor)
+    }
+    // Still there, and still answering.
+    guard case .enrollment(let parameters?) = try fleet.a.exchange(.lookup(UserName("alice")!)) else {
+      throw TestFailure("the agent did not answer after its clients hung up: \(fleet.a.log)")
+    }
+    #expect(parameters == .standard)
+  }
+}
