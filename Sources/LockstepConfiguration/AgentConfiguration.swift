@@ -14,6 +14,9 @@ public struct AgentConfiguration: Sendable {
   public var socket = AgentProtocol.defaultSocket
   /// `store =`: a local store directory (one host), or
   public var store: String?
+  /// `host-key =`: with `store`, the host key that seals its secrets (default
+  /// `HostKey.defaultPath`, used when the file exists).
+  public var hostKey: String?
   /// `database =`: the fleet's PostgreSQL, as a `postgresql://` URL.
   public var database: DatabaseURL?
   /// `database-password-file =`: a root-only file holding the password, when the URL has none.
@@ -58,6 +61,7 @@ public struct AgentConfiguration: Sendable {
       switch key {
       case "socket": configuration.socket = try absolutePath(value, key, fail)
       case "store": configuration.store = try absolutePath(value, key, fail)
+      case "host-key": configuration.hostKey = try absolutePath(value, key, fail)
       case "database":
         do {
           configuration.database = try DatabaseURL(parsing: value)
@@ -85,6 +89,7 @@ public struct AgentConfiguration: Sendable {
         throw missing("'fleet-key', 'host-name' and 'database-password-file' go with 'database', not 'store'")
       }
     case (nil, .some(let url)):
+      if configuration.hostKey != nil { throw missing("'host-key' goes with 'store', not 'database'") }
       guard configuration.hostName != nil else { throw missing("a fleet needs 'host-name ='") }
       guard configuration.fleetKey != nil else { throw missing("a fleet needs 'fleet-key ='") }
       if url.password != nil && configuration.passwordFile != nil {

@@ -16,6 +16,8 @@ public enum FirstPassMode: String, Sendable {
 public struct ModuleOptions: Equatable, Sendable {
   /// The default store directory.
   public static let defaultStore = "/var/lib/lockstep"
+  /// The default host key, which seals the store's secrets when it exists.
+  public static let defaultHostKey = "/etc/lockstep/host.key"
   /// The default prompt.
   public static let defaultPrompt = "Verification code: "
   /// The prompt used with `forward_pass`, where password and code are typed together.
@@ -26,6 +28,9 @@ public struct ModuleOptions: Equatable, Sendable {
   /// `agent=PATH`: ask lockstepd at this socket instead of reading `store` (a fleet's shared
   /// store); `nil` for the local store.
   public var agent: String?
+  /// `host_key=PATH`: the host key that opens the store's sealed secrets and seals those the
+  /// module writes, used when the file exists (see `HostKey`).
+  public var hostKey = ModuleOptions.defaultHostKey
   /// `nullok`: users with no record are let through by this module (`PAM_IGNORE`).
   public var nullok = false
   /// `window=N`: how many time steps before and after the current one are accepted.
@@ -84,6 +89,7 @@ public struct ModuleOptions: Equatable, Sendable {
         firstPass = mode
       case ("store", let dir?): store = path(name, dir, "directory") ?? store
       case ("agent", let socket?): agent = path(name, socket, "socket")
+      case ("host_key", let file?): hostKey = path(name, file, "file") ?? hostKey
       case ("prompt", let text?): prompt = text
       case (ModuleSetting.window.name, let v?): window = number(argument, v, .window) ?? window
       case (ModuleSetting.lookahead.name, let v?): lookahead = number(argument, v, .lookahead) ?? lookahead
@@ -114,7 +120,7 @@ public struct ModuleOptions: Equatable, Sendable {
 
   /// One line describing the configuration, for `debug` logging.
   public var summary: String {
-    "store=\(Self.printable(store)) agent=\(agent.map(Self.printable) ?? "-") nullok=\(nullok) window=\(window) lookahead=\(lookahead) "
+    "store=\(Self.printable(store)) agent=\(agent.map(Self.printable) ?? "-") host_key=\(Self.printable(hostKey)) nullok=\(nullok) window=\(window) lookahead=\(lookahead) "
       + "max_failures=\(maxFailures) lockout=\(lockoutSeconds) echo=\(echo) "
       + "first_pass=\(firstPass.rawValue) forward_pass=\(forwardPass) fail_delay=\(failDelayMilliseconds) "
       + "lock_timeout=\(lockTimeoutSeconds) agent_timeout=\(agentTimeoutSeconds) lockout_message=\(lockoutMessage) "

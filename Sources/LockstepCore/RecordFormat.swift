@@ -21,7 +21,9 @@
 /// ```
 ///
 /// The first line names the format and its version; every other line is a key, one space and
-/// a value. `secret`, `kind`, `algorithm` and `digits` are required; the others default to
+/// a value. In a sealed store the key is not in clear: `sealed-secret` holds it sealed under the
+/// host key (hex, see `Sealing`) instead of `secret`. One of the two, `kind`, `algorithm` and
+/// `digits` are required; the others default to
 /// zero (and `last-step` to none); `backup-code` may repeat, every other key appears at most
 /// once. `counter` to `last-success` are the state as of the record's writing; once logins
 /// have changed it, the current state is in the user's state file (`StateSlot`), tied to this
@@ -36,8 +38,11 @@ public enum RecordFormat {
   /// The largest record accepted, in bytes.
   public static let maximumSize = 64 * 1024
 
-  /// Parses a record from its bytes.
-  public static func parse(_ text: UnsafeRawBufferPointer) throws(LineError) -> UserRecord {
+  /// Parses a record from its bytes. A sealed secret is given to `opening`, which returns it in
+  /// clear, or `nil` when it does not open; without `opening`, a sealed record is refused.
+  public static func parse(
+    _ text: UnsafeRawBufferPointer, opening: (([UInt8]) -> SecretBytes?)? = nil
+  ) throws(LineError) -> UserRecord {
     guard text.count <= maximumSize else { throw LineError(line: 0, "the record is too large") }
     var fields = Fields()
     var lineNumber = 0
@@ -66,11 +71,33 @@ public enum RecordFormat {
       try fields.take(key: key, value: value, line: lineNumber)
     }
     guard sawHeader else { throw LineError(line: 0, "the record is empty") }
+    if let sealed = fields.sealedSecret {
+      guard fields.secret == nil else { throw LineError(line: 0, "'secret' and 'sealed-secret' exclude each other") }
+      guard let opening else { throw LineError(line: 0, "the secret is sealed, and no host key was given") }
+      guard let secret = opening(sealed) else {
+        throw LineError(line: 0, "the sealed secret does not open with the host key (another key, or another user's)")
+      }
+      fields.secret = secret
+    }
     return try fields.record()
   }
 
-  /// The text of `record`, in secret storage because it contains the key.
-  public static func serialize(_ record: UserRecord) -> SecretBytes {
+  /// Whether the record in `text` holds its secret sealed (`sealed-secret`), whatever else it
+  /// holds.
+  public static func isSealed(_ text: UnsafeRawBufferPointer) -> Bool {
+    var sealed = false
+    _ = try? parse(
+      text,
+      opening: { _ in
+        sealed = true
+        return nil
+      })
+    return sealed
+  }
+
+  /// The text of `record`, in secret storage because it contains the key: in clear, or as
+  /// `sealedSecret` (the secret sealed under the host key) when that is given.
+  public static func serialize(_ record: UserRecord, sealedSecret: [UInt8]? = nil) -> SecretBytes {
     var text: [UInt8] = []
     text.reserveCapacity(512 + record.backupCodes.hashes.count * 80)
     func line(_ key: String, _ value: String) {
@@ -85,9 +112,13 @@ public enum RecordFormat {
     line("algorithm", p.algorithm.rawValue)
     line("digits", String(p.digits))
     line("period", String(p.period))
-    text.append(contentsOf: "secret ".utf8)
-    record.secret.withUnsafeBytes { Base32.encode($0, appendingTo: &text) }
-    text.append(UInt8(ascii: "\n"))
+    if let sealedSecret {
+      line("sealed-secret", Hex.encode(sealedSecret))
+    } else {
+      text.append(contentsOf: "secret ".utf8)
+      record.secret.withUnsafeBytes { Base32.encode($0, appendingTo: &text) }
+      text.append(UInt8(ascii: "\n"))
+    }
     line("counter", String(record.counter))
     line("last-step", record.lastStep.map { String($0) } ?? "none")
     line("offset", String(record.offset))
@@ -115,6 +146,7 @@ private struct Fields {
   var digits: Int?
   var period: Int?
   var secret: SecretBytes?
+  var sealedSecret: [UInt8]?
   var counter: UInt64?
   var lastStep: Int64??
   var offset: Int64?
@@ -158,6 +190,12 @@ private struct Fields {
         throw LineError(line: line, "the secret is not valid base32")
       }
       secret = decoded
+    case "sealed-secret":
+      guard sealedSecret == nil else { throw LineError(line: line, "'sealed-secret' appears twice") }
+      guard let blob = Hex.decode(value), blob.count > Sealing.nonceLength + Sealing.tagLength else {
+        throw LineError(line: line, "the sealed secret is not a sealed blob in hex")
+      }
+      sealedSecret = blob
     case "counter":
       counter = try once(counter, UInt64(ascii: value).flatMap { $0 <= UserRecord.largestCounter ? $0 : nil })
     case "last-step":

@@ -19,6 +19,11 @@ public enum Sealing {
   public static let nonceLength = 12
   /// The length of the tag at the end of a sealed blob, in bytes.
   public static let tagLength = 16
+  /// The version a host's store seals its records' secrets under: always 0. Only root can
+  /// write the store, so what the version guards against in a fleet's database (a row put
+  /// back from an older copy by whoever can write the database) needs no guard there; the
+  /// user name still binds each secret to its record.
+  public static let storeVersion: UInt64 = 0
 
   /// The bytes the tag authenticates besides the plaintext: `lockstep-seal-v1`, a 0 byte, the
   /// user name's bytes (UTF-8, never a 0 byte: `UserName` refuses control characters, so the

@@ -27,12 +27,18 @@ public final class Store {
   /// but whoever gets there first can take a missing store's name (`lockstep check` warns).
   public let writableAncestor: String?
 
+  /// The host key, when this host has one: records are then written with their secrets sealed
+  /// under it, and sealed records are opened with it. Without it, records are written in
+  /// clear, and a sealed record cannot be read.
+  public let hostKey: HostKey?
+
   /// Opens and checks the store directory (see `StorePath`): every directory on the way must
   /// be root's and writable by no one else unless sticky, every symbolic link on the way
   /// root's, and the store itself a directory owned by root that no one else can write to.
   /// A relative `path` is taken from the working directory.
-  public init(path: String) throws(StoreError) {
+  public init(path: String, hostKey: HostKey? = nil) throws(StoreError) {
     self.path = path
+    self.hostKey = hostKey
     (directory, writableAncestor) = try StorePath.open(path)
   }
 
@@ -60,6 +66,23 @@ public final class Store {
   /// written (so its counters may be behind); `nil` when the user has none. Enough to decide
   /// whether and how to prompt, before taking the lock.
   public func enrollment(_ user: UserName) throws(StoreError) -> UserRecord? {
+    guard let text = try recordText(user) else { return nil }
+    do {
+      return try text.withUnsafeBytes { bytes throws(LineError) in
+        try RecordFormat.parse(bytes, opening: hostKey.map { key in { key.open($0, for: user) } })
+      }
+    } catch {
+      throw .malformedRecord(path: recordPath(user), error)
+    }
+  }
+
+  /// Whether `user`'s record holds its secret sealed; `nil` when the user has none.
+  public func isSealed(_ user: UserName) throws(StoreError) -> Bool? {
+    try recordText(user)?.withUnsafeBytes { RecordFormat.isSealed($0) }
+  }
+
+  /// The text of `user`'s record file, checked as root's alone; `nil` when there is none.
+  private func recordText(_ user: UserName) throws(StoreError) -> SecretBytes? {
     let recordPath = self.recordPath(user)
     // A writer that renames a new record over this one between the open and the fstat leaves
     // the opened file with no links: open the name again, which now holds the new record.
@@ -74,13 +97,7 @@ public final class Store {
     guard st.st_size <= RecordFormat.maximumSize else {
       throw .unsafeRecord(path: recordPath, reason: "it is larger than \(RecordFormat.maximumSize) bytes")
     }
-    let text: SecretBytes
-    do { text = try file.readAll(count: Int(st.st_size)) } catch { throw .system(path: recordPath, error) }
-    do {
-      return try text.withUnsafeBytes { bytes throws(LineError) in try RecordFormat.parse(bytes) }
-    } catch {
-      throw .malformedRecord(path: recordPath, error)
-    }
+    do { return try file.readAll(count: Int(st.st_size)) } catch { throw .system(path: recordPath, error) }
   }
 
   /// Opens `user`'s record for reading and returns it with its status; `nil` when there is none.
@@ -187,7 +204,12 @@ public final class Store {
       throw .system(path: temporaryPath, SystemError("getrandom", code: EIO))
     }
     record.stateID = id.reduce(0) { $0 << 8 | UInt64($1) }
-    let text = RecordFormat.serialize(record)
+    var sealed: [UInt8]?
+    if let hostKey {
+      sealed = hostKey.seal(record.secret, for: user)
+      guard sealed != nil else { throw .system(path: temporaryPath, SystemError("sealing the secret", code: EIO)) }
+    }
+    let text = RecordFormat.serialize(record, sealedSecret: sealed)
     do throws(SystemError) {
       try directory.remove(temporary)
       let file = try FileDescriptor.open(temporary, in: directory.raw, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW)

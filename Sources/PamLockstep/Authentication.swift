@@ -86,7 +86,7 @@ final class Authentication {
       let store: Store
       let enrolled: UserRecord?
       do {
-        store = try Store(path: options.store)
+        store = try Store(path: options.store, hostKey: try HostKey(path: options.hostKey, crypto: verifier.crypto))
         enrolled = try store.enrollment(user)
       } catch {
         log(LOG_ERR, error.description, user: user.description)

@@ -140,7 +140,7 @@ struct Check: ParsableCommand {
   /// `--prune`, the state files of users without a record are removed first.
   private func auditStore(_ path: String) throws(Failure) -> [Located] {
     let store: Store
-    do { store = try Store(path: path) } catch {
+    do { store = try Store(path: path, hostKey: try HostKey(path: storeOptions.hostKey, crypto: crypto)) } catch {
       return [
         Located(
           file: path,
@@ -162,6 +162,7 @@ struct Check: ParsableCommand {
       ]
     }
     var enrolled = 0
+    var inClear = 0
     for name in names {
       for (file, group) in store.filesNotInRootGroup(name) {
         findings.append(
@@ -174,6 +175,7 @@ struct Check: ParsableCommand {
       }
       do {
         if try store.read(name) != nil { enrolled += 1 }
+        if store.hostKey != nil, try store.isSealed(name) == false { inClear += 1 }
       } catch {
         findings.append(
           Located(
@@ -192,6 +194,17 @@ struct Check: ParsableCommand {
           severity: .info, rule: "store.users", line: 0,
           message: "The store holds \(Output.counted(enrolled, "usable enrollment")).",
           fix: "Enroll users with 'lockstep enroll USER'.")))
+    if let hostKey = store.hostKey, inClear > 0 {
+      findings.append(
+        Located(
+          file: path,
+          finding: Finding(
+            severity: .warning, rule: "store.unsealed", line: 0,
+            message:
+              "\(Output.counted(inClear, "record")) \(inClear == 1 ? "holds its" : "hold their") secret in clear, "
+              + "although this host has a host key (\(hostKey.path)): a copy of the store gives \(inClear == 1 ? "it" : "them") away.",
+            fix: "Run 'lockstep seal', which seals every record's secret under the host key.")))
+    }
     findings += try auditStateFiles(store)
     return findings
   }

@@ -29,6 +29,13 @@ struct StoreOptions: ParsableArguments {
       valueName: "file"))
   var config: String?
 
+  @Option(
+    name: .long,
+    help: ArgumentHelp(
+      "The host key that seals the store's secrets, when the file exists (default: \(HostKey.defaultPath)).",
+      valueName: "file"))
+  var hostKey = HostKey.defaultPath
+
   /// The store directory given: the option, else `LOCKSTEP_STORE`.
   private var givenPath: String? {
     if let store, !store.isEmpty { return store }
@@ -73,26 +80,29 @@ struct StoreOptions: ParsableArguments {
     guard let configuration = try configuration else {
       return .directory(creating ? try openCreating() : try open())
     }
-    if let directory = configuration.store { return .directory(try open(directory, creating: creating)) }
+    if let directory = configuration.store {
+      return .directory(try open(directory, creating: creating, hostKey: configuration.hostKey ?? hostKey))
+    }
     return .agent(AgentClient(socket: configuration.socket, timeoutSeconds: AgentClient.defaultTimeout))
   }
 
   /// Checks that the process runs as root, then opens and checks this host's store directory.
   func open() throws(Failure) -> Store {
     try requireRoot()
-    return try open(path, creating: false)
+    return try open(path, creating: false, hostKey: hostKey)
   }
 
   /// Like `open()`, but creates the store directory (root-owned, `0700`) if it is missing.
   func openCreating() throws(Failure) -> Store {
     try requireRoot()
-    return try open(path, creating: true)
+    return try open(path, creating: true, hostKey: hostKey)
   }
 
-  private func open(_ directory: String, creating: Bool) throws(Failure) -> Store {
+  private func open(_ directory: String, creating: Bool, hostKey keyPath: String) throws(Failure) -> Store {
     do {
+      let key = try HostKey(path: keyPath, crypto: crypto)
       if creating { try Store.createDirectory(path: directory) }
-      return try Store(path: directory)
+      return try Store(path: directory, hostKey: key)
     } catch {
       throw .store(error)
     }

@@ -7,19 +7,22 @@ import LockstepPlatform
 /// `lockstep` itself, which works on the directory directly.
 final class LocalBackend: Backend, @unchecked Sendable {
   private let path: String
+  /// The host key's file (see `HostKey`).
+  private let hostKeyPath: String
   /// How long a login waits for another's lock on the same user: under the agent's
   /// `timeout`, so that the module hears the agent's answer rather than timing out itself.
   private let lockTimeoutMilliseconds: Int
   private let crypto = NettleCrypto()
 
-  init(path: String, timeoutSeconds: Int) {
+  init(path: String, hostKeyPath: String, timeoutSeconds: Int) {
     self.path = path
+    self.hostKeyPath = hostKeyPath
     lockTimeoutMilliseconds = max(timeoutSeconds * 1000 - 500, 500)
   }
 
   func answer(_ request: AgentRequest) -> AgentReply {
     do {
-      let store = try Store(path: path)
+      let store = try Store(path: path, hostKey: try HostKey(path: hostKeyPath, crypto: crypto))
       switch request {
       case .lookup(let user): return .enrollment(try store.enrollment(user)?.parameters)
       case .verify(let request):

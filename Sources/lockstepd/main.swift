@@ -71,7 +71,11 @@ RequestServer(listener: listener, backend: backend, requestSeconds: configuratio
 
 /// The backend the configuration names, with its keys read and checked.
 func makeBackend(_ configuration: AgentConfiguration, logger: Logger) throws -> any Backend {
-  if let store = configuration.store { return LocalBackend(path: store, timeoutSeconds: configuration.timeoutSeconds) }
+  if let store = configuration.store {
+    return LocalBackend(
+      path: store, hostKeyPath: configuration.hostKey ?? HostKey.defaultPath,
+      timeoutSeconds: configuration.timeoutSeconds)
+  }
   guard let url = configuration.database, let hostName = configuration.hostName, let keyPath = configuration.fleetKey
   else { throw ConfigurationError(path: configPath, line: 0, "incomplete fleet configuration") }
   let key = try RootOnlyFile.read(keyPath, limit: Sealing.keyLength)

@@ -81,6 +81,17 @@ struct ModuleOptionsTests {
     #expect(options.debug)
   }
 
+  @Test("host_key names the host key's file, absolute")
+  func hostKey() {
+    #expect(ModuleOptions().hostKey == "/etc/lockstep/host.key")
+    let options = ModuleOptions(arguments: ["host_key=/etc/lockstep/web1.key"])
+    #expect(options.problems == [] && options.hostKey == "/etc/lockstep/web1.key")
+    #expect(
+      ModuleOptions(arguments: ["host_key=host.key"]).problems == [
+        "'host_key=' needs an absolute file path without control characters"
+      ])
+  }
+
   @Test("agent names the agent's socket, and excludes store")
   func agentSocket() {
     let options = ModuleOptions(arguments: ["agent=/run/lockstep/agent.sock", "agent_timeout=3"])
@@ -222,7 +233,7 @@ struct ModuleOptionsTests {
     let summary = options.summary
     #expect(
       summary
-        == "store=/srv/otp agent=- nullok=false window=2 lookahead=10 max_failures=5 lockout=900 echo=false "
+        == "store=/srv/otp agent=- host_key=/etc/lockstep/host.key nullok=false window=2 lookahead=10 max_failures=5 lockout=900 echo=false "
         + "first_pass=try_first_pass forward_pass=false fail_delay=500 lock_timeout=5 agent_timeout=5 "
         + "lockout_message=false "
         + "prompt=\"Code = ?\"")

@@ -378,10 +378,54 @@ struct RecordFormatTests {
     #expect(error.description == "line \(validLines.count + 1): unknown key")
   }
 
+  @Test("a sealed secret is written in place of the secret and opened by the reader's key")
+  func sealedSecret() throws {
+    let original = UserRecord(parameters: .standard, secret: SecretBytes(Array(repeating: 7, count: 20)), enrolled: 5)
+    let blob = Array(repeating: UInt8(0xab), count: Sealing.nonceLength + Sealing.tagLength + 20)
+    let text = bytes(of: RecordFormat.serialize(original, sealedSecret: blob))
+    let written = String(decoding: text, as: UTF8.self)
+    #expect(written.contains("\nsealed-secret " + String(repeating: "ab", count: blob.count) + "\n"))
+    #expect(!written.contains("\nsecret "))
+    #expect(text.withUnsafeBytes { RecordFormat.isSealed($0) })
+    #expect(!bytes(of: RecordFormat.serialize(original)).withUnsafeBytes { RecordFormat.isSealed($0) })
+
+    // The reader's key opens it; without one, or with one that does not open it, it is refused.
+    var given: [UInt8] = []
+    let opened = try text.withUnsafeBytes { buffer throws(LineError) in
+      try RecordFormat.parse(
+        buffer,
+        opening: {
+          given = $0
+          return original.secret
+        })
+    }
+    #expect(given == blob)
+    expectSameRecord(opened, original)
+    #expect(parse(text).failure == LineError(line: 0, "the secret is sealed, and no host key was given"))
+    #expect(
+      throws: LineError(line: 0, "the sealed secret does not open with the host key (another key, or another user's)")
+    ) {
+      try text.withUnsafeBytes { buffer throws(LineError) in try RecordFormat.parse(buffer, opening: { _ in nil }) }
+    }
+    // Both, or a blob too short to be one, are refused.
+    let both = written + "secret " + "AAAAAAAA" + "\n"
+    #expect(parse(both).failure == LineError(line: 0, "'secret' and 'sealed-secret' exclude each other"))
+    let short = written.replacingOccurrences(of: String(repeating: "ab", count: blob.count), with: "abab")
+    #expect(parse(short).failure?.description.contains("the sealed secret is not a sealed blob in hex") == true)
+  }
+
   @Test("LineError description")
   func errorDescription() {
     #expect(LineError(line: 3, "bad").description == "line 3: bad")
     #expect(LineError(line: 0, "bad").description == "bad")
+  }
+}
+
+extension Result {
+  /// The error, or `nil` for a success.
+  fileprivate var failure: Failure? {
+    if case .failure(let error) = self { return error }
+    return nil
   }
 }
 

@@ -129,7 +129,9 @@ import Testing
     let code = try oathtool(secret: Sandbox.secret, at: Self.now)
     #expect(try sandbox.login(answers: [code], at: Self.now).result == "PAM_SUCCESS")
     let log = sandbox.logLines().joined(separator: "\n")
-    #expect(log.contains("configuration: store=\(sandbox.store) agent=- nullok=false window=1"))
+    #expect(
+      log.contains(
+        "configuration: store=\(sandbox.store) agent=- host_key=/etc/lockstep/host.key nullok=false window=1"))
     #expect(!containsNumber(log, code))
     #expect(!log.contains(Sandbox.secret))
     #expect(log.contains("<87>"), "debug lines go out at LOG_AUTHPRIV|LOG_DEBUG")
