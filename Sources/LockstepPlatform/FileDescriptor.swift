@@ -145,6 +145,15 @@ final class FileDescriptor {
     guard renamed == 0 else { throw SystemError("renameat") }
   }
 
+  /// `linkat(2)` of `name` as `newName`, both in this directory; `false` when `newName`
+  /// exists (it is never replaced).
+  func link(_ name: [UInt8], as newName: [UInt8]) throws(SystemError) -> Bool {
+    let linked = withCString(name) { from in withCString(newName) { to in linkat(raw, from, raw, to, 0) } }
+    if linked == 0 { return true }
+    if errno == EEXIST { return false }
+    throw SystemError("linkat")
+  }
+
   /// The target of the symbolic link `name` in this directory (`readlinkat(2)`).
   func linkTarget(_ name: [UInt8]) throws(SystemError) -> [UInt8] {
     var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))

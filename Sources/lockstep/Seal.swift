@@ -2,10 +2,6 @@ import ArgumentParser
 import LockstepCore
 import LockstepPlatform
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
 /// `lockstep seal`: seals the secret of every record of this host's store under the host key,
 /// making the key first if there is none.
 struct Seal: ParsableCommand {
@@ -79,44 +75,14 @@ struct Seal: ParsableCommand {
     }
   }
 
-  /// Makes a host key at `path` (its directory too, root's alone, if missing) unless a file is
-  /// there already; returns whether it made one. The key is written to a file of its own,
-  /// synced, and linked into place, so that a crash never leaves a short key, and two runs at
-  /// once never replace each other's.
+  /// Makes a host key at `path` (see `RootOnlyFile.create`) unless a file is there already;
+  /// returns whether it made one.
   static func makeKey(at path: String) throws(Failure) -> Bool {
-    if access(path, F_OK) == 0 { return false }
-    guard path.hasPrefix("/"), let slash = path.lastIndex(of: "/") else {
-      throw Failure("the host key needs an absolute path, not \(path)", code: Exit.usage)
-    }
-    let directory = slash == path.startIndex ? "/" : String(path[..<slash])
-    if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-      throw Failure("cannot make \(directory): \(String(cString: strerror(errno)))", code: Exit.storeUnusable)
-    }
-    guard var bytes = crypto.randomBytes(count: Sealing.keyLength) else {
+    guard let bytes = crypto.randomBytes(count: Sealing.keyLength) else {
       throw Failure("could not make a host key: the random generator failed", code: Exit.storeUnusable)
     }
-    defer { wipe(&bytes) }
-    let temporary = path + ".new-\(getpid())"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o400)
-    guard fd >= 0 else {
-      throw Failure("cannot write \(temporary): \(String(cString: strerror(errno)))", code: Exit.storeUnusable)
-    }
-    defer { unlink(temporary) }
-    let written = write(fd, bytes, bytes.count)
-    let synced = fsync(fd) == 0
-    close(fd)
-    guard written == bytes.count, synced else {
-      throw Failure("cannot write \(temporary): \(String(cString: strerror(errno)))", code: Exit.storeUnusable)
-    }
-    guard link(temporary, path) == 0 else {
-      if errno == EEXIST { return false }
-      throw Failure("cannot make \(path): \(String(cString: strerror(errno)))", code: Exit.storeUnusable)
-    }
-    let parent = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    if parent >= 0 {
-      fsync(parent)
-      close(parent)
-    }
-    return true
+    var key = bytes
+    defer { wipe(&key) }
+    do { return try RootOnlyFile.create(path, contents: SecretBytes(key)) } catch { throw .store(error) }
   }
 }

@@ -95,6 +95,36 @@ import Testing
     #expect(try fleet.a.record("alice")?.backupCodes.hashes.count == 1)
   }
 
+  @Test func importExportAndResyncWorkOnTheFleet() throws {
+    let fleet = try Fleet()
+    // pam_oath's format: HOTP/T30 is TOTP with a 30 s step; the secret in hex.
+    let oath = fleet.sandbox.root + "/users.oath"
+    try "HOTP/T30 bob - 616e6f746865722d7365637265742d6b65792121\n".write(
+      toFile: oath, atomically: true, encoding: .utf8)
+    let imported = try Self.lockstep(fleet, ["import", "pam-oath", oath])
+    #expect(imported.status == 0, "\(imported.error)")
+    #expect(try fleet.b.record("bob")?.parameters.kind == .totp, "host B's agent has bob")
+    let again = try Self.lockstep(fleet, ["import", "pam-oath", oath])
+    #expect(again.status == 6, "\(again.error)")
+    #expect(
+      again.error.contains("bob is already enrolled; use --force to replace the enrollment (nothing was imported)"))
+
+    let uri = try Self.lockstep(fleet, ["export", "bob", "--uri", "--qr", "none"])
+    #expect(uri.status == 0, "\(uri.error)")
+    #expect(uri.output.contains("secret=MFXG65DIMVZC243FMNZGK5BNNNSXSIJB"), "\(uri.output)")
+
+    // alice's device runs two steps ahead: resync through host A records it for the fleet, and
+    // host B then takes the device's codes.
+    try fleet.enroll()
+    let ahead = try Self.code(in: 2)
+    let resync = try Self.lockstep(fleet, ["resync", "alice"], input: try Self.code(in: 1) + "\n" + ahead + "\n")
+    #expect(resync.status == 0, "\(resync.error)")
+    #expect(resync.output.contains("runs 2 time steps ahead"), "\(resync.output)")
+    #expect(try fleet.b.record("alice")?.offset == 2)
+    #expect(try fleet.login(on: fleet.b, answer: ahead).result == "PAM_AUTH_ERR", "the resync's codes are used")
+    #expect(try fleet.login(on: fleet.b, answer: try Self.code(in: 3)).result == "PAM_SUCCESS")
+  }
+
   @Test func aFleetLongerThanOneMessageIsListedWhole() throws {
     let fleet = try Fleet()
     try fleet.enroll()
