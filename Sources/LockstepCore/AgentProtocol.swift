@@ -7,8 +7,9 @@
 /// of different releases never misread each other. Both ends check who the peer is
 /// (`SO_PEERCRED`: root only) and read with a deadline.
 public enum AgentProtocol {
-  /// The version every message starts with.
-  public static let version: UInt8 = 1
+  /// The version every message starts with. 2: codes sent by email and SMS (`send`,
+  /// `deliver`, the lookup's `DeliveryOffer`).
+  public static let version: UInt8 = 2
   /// The largest message either side accepts, in bytes: an `update`, two records of at most
   /// 64 KiB each, and its other fields.
   public static let largestMessage = 2 * RecordFormat.maximumSize + 1024
@@ -56,6 +57,34 @@ public struct VerifyRequest {
   }
 }
 
+/// What the module asks when a user wants a code sent: send one to `user`'s contact, within
+/// the limits, on behalf of `remoteHost` (which the per-source limit counts).
+public struct SendRequest {
+  public var user: UserName
+  /// The PAM service, for the agent's log.
+  public var service: String
+  /// The remote host as the module logs it (empty for a local login).
+  public var remoteHost: String
+
+  public init(user: UserName, service: String, remoteHost: String) {
+    self.user = user
+    self.service = service
+    self.remoteHost = remoteHost
+  }
+}
+
+/// How a user can have a code sent, as the lookup tells the module: the channel and the end
+/// of the address (`••0123`), for the prompt.
+public struct DeliveryOffer: Equatable, Sendable {
+  public var channel: DeliveryChannel
+  public var hint: String
+
+  public init(channel: DeliveryChannel, hint: String) {
+    self.channel = channel
+    self.hint = hint
+  }
+}
+
 /// How an administrator's record is written to the agent's store.
 public enum StoreMode: UInt8, Sendable {
   /// Only if the user has no record, or already has this same enrollment (then nothing
@@ -87,6 +116,11 @@ public enum AgentRequest {
   case list(after: UserName?)
   /// The agent's view of its store, for `lockstep check`.
   case status
+  /// Send a code to the user's contact (see `SendRequest`).
+  case send(SendRequest)
+  /// Send `code` to `contact`, which is not yet in `user`'s record: how `lockstep enroll`
+  /// confirms an address before it keeps it. Counted in the user's limits like a login's send.
+  case deliver(UserName, contact: Contact, code: SecretBytes)
 
   private var type: UInt8 {
     switch self {
@@ -98,10 +132,12 @@ public enum AgentRequest {
     case .list: 6
     case .status: 7
     case .update: 8
+    case .send: 9
+    case .deliver: 10
     }
   }
 
-  /// The message, without its length prefix. Holds secrets for `verify`, `store` and `update`: wipe it
+  /// The message, without its length prefix. Holds secrets for `verify`, `store`, `update` and `deliver`: wipe it
   /// once sent.
   public func encoded() -> [UInt8] {
     var writer = WireWriter()
@@ -133,6 +169,15 @@ public enum AgentRequest {
       writer.byte(after == nil ? 0 : 1)
       if let after { writer.field(after.bytes) }
     case .status: break
+    case .send(let request):
+      writer.field(request.user.bytes)
+      writer.text(request.service)
+      writer.text(request.remoteHost)
+    case .deliver(let user, let contact, let code):
+      writer.field(user.bytes)
+      writer.byte(contact.channel.rawValue)
+      writer.text(contact.address)
+      writer.secret(code)
     }
     return writer.bytes
   }
@@ -173,6 +218,13 @@ public enum AgentRequest {
       let user = try reader.userName()
       let expected = try reader.secret()
       request = .update(user, expected: expected, record: try reader.secret())
+    case 9:
+      let user = try reader.userName()
+      let service = try reader.text()
+      request = .send(SendRequest(user: user, service: service, remoteHost: try reader.text()))
+    case 10:
+      let user = try reader.userName()
+      request = .deliver(user, contact: try readContact(&reader), code: try reader.secret())
     default: throw WireError("unknown request type")
     }
     try reader.finish()
@@ -200,10 +252,25 @@ public struct AgentStatusLine: Equatable, Sendable {
   }
 }
 
+/// Reads a contact: its channel, then its address, checked as a record's is.
+private func readContact(_ reader: inout WireReader) throws(WireError) -> Contact {
+  let channel = try reader.byte()
+  let address = try reader.text()
+  let contact: Contact?
+  switch DeliveryChannel(rawValue: channel) {
+  case .email: contact = Contact(email: address)
+  case .sms: contact = Contact(phone: address)
+  case nil: contact = nil
+  }
+  guard let contact else { throw WireError("invalid contact") }
+  return contact
+}
+
 /// The agent's answer to a request.
 public enum AgentReply {
-  /// `lookup`: the user's code parameters, or `nil` when the user is not enrolled.
-  case enrollment(TokenParameters?)
+  /// `lookup`: the user's code parameters, or `nil` when the user is not enrolled; and how the
+  /// user can have a code sent, when the agent can send one.
+  case enrollment(TokenParameters?, offer: DeliveryOffer?)
   /// `verify`: what the check decided, and the kind of the user's codes (for the log).
   case verdict(VerificationOutcome, kind: TokenKind)
   /// `verify` of a user with no record (removed since the lookup).
@@ -224,6 +291,11 @@ public enum AgentReply {
   /// The request was understood and refused (a record that does not parse, a user who
   /// exists with another enrollment), or not understood.
   case refused(String)
+  /// `send`, `deliver`: a code went by `channel` to the address ending `hint`; it is good for
+  /// `lifetimeSeconds`.
+  case sent(DeliveryOffer, lifetimeSeconds: Int)
+  /// `send`, `deliver`: no code was sent, and why.
+  case notSent(SendRefusal)
 
   private var type: UInt8 {
     switch self {
@@ -237,6 +309,8 @@ public enum AgentReply {
     case .unavailable: 135
     case .refused: 136
     case .outdated: 137
+    case .sent: 138
+    case .notSent: 139
     }
   }
 
@@ -246,16 +320,42 @@ public enum AgentReply {
     writer.byte(AgentProtocol.version)
     writer.byte(type)
     switch self {
-    case .enrollment(let parameters):
-      guard let parameters else {
+    case .enrollment(let parameters, let offer):
+      if let parameters {
+        writer.byte(1)
+        writer.text(parameters.kind.rawValue)
+        writer.text(parameters.algorithm.rawValue)
+        writer.integer(Int64(parameters.digits))
+        writer.integer(Int64(parameters.period))
+      } else {
         writer.byte(0)
-        break
       }
-      writer.byte(1)
-      writer.text(parameters.kind.rawValue)
-      writer.text(parameters.algorithm.rawValue)
-      writer.integer(Int64(parameters.digits))
-      writer.integer(Int64(parameters.period))
+      writer.byte(offer == nil ? 0 : 1)
+      if let offer { Self.write(offer, to: &writer) }
+    case .sent(let offer, let lifetime):
+      Self.write(offer, to: &writer)
+      writer.integer(Int64(lifetime))
+    case .notSent(let refusal):
+      switch refusal {
+      case .cooldown(let until):
+        writer.byte(1)
+        writer.integer(until)
+      case .userLimit(let until):
+        writer.byte(2)
+        writer.integer(until)
+      case .sourceLimit(let until):
+        writer.byte(3)
+        writer.integer(until)
+      case .lockedOut(let until):
+        writer.byte(4)
+        writer.integer(until)
+      case .noChannel:
+        writer.byte(5)
+        writer.integer(0)
+      case .deliveryFailed:
+        writer.byte(6)
+        writer.integer(0)
+      }
     case .verdict(let outcome, let kind):
       writer.text(kind.rawValue)
       Self.write(outcome, to: &writer)
@@ -278,6 +378,16 @@ public enum AgentReply {
     return writer.bytes
   }
 
+  private static func write(_ offer: DeliveryOffer, to writer: inout WireWriter) {
+    writer.byte(offer.channel.rawValue)
+    writer.text(offer.hint)
+  }
+
+  private static func readOffer(_ reader: inout WireReader) throws(WireError) -> DeliveryOffer {
+    guard let channel = DeliveryChannel(rawValue: try reader.byte()) else { throw WireError("unknown channel") }
+    return DeliveryOffer(channel: channel, hint: try reader.text())
+  }
+
   private static func write(_ outcome: VerificationOutcome, to writer: inout WireWriter) {
     switch outcome {
     case .accepted(.code(let step)):
@@ -286,6 +396,8 @@ public enum AgentReply {
     case .accepted(.backupCode(let remaining)):
       writer.byte(2)
       writer.integer(Int64(remaining))
+    case .accepted(.sentCode):
+      writer.byte(5)
     case .rejected(let reason, let failures, let lockedUntil):
       writer.byte(3)
       switch reason {
@@ -317,16 +429,16 @@ public enum AgentReply {
     let reply: AgentReply
     switch try reader.byte() {
     case 128:
+      var parameters: TokenParameters?
       if try reader.flag() {
         guard let kind = TokenKind(rawValue: try reader.text()),
           let algorithm = OTPAlgorithm(rawValue: try reader.text())
         else { throw WireError("unknown token kind or algorithm") }
         let digits = try reader.integer(in: 6...8, "digits")
         let period = try reader.integer(in: 1...86_400, "period")
-        reply = .enrollment(TokenParameters(kind: kind, algorithm: algorithm, digits: Int(digits), period: Int(period)))
-      } else {
-        reply = .enrollment(nil)
+        parameters = TokenParameters(kind: kind, algorithm: algorithm, digits: Int(digits), period: Int(period))
       }
+      reply = .enrollment(parameters, offer: try reader.flag() ? try readOffer(&reader) : nil)
     case 129:
       guard let kind = TokenKind(rawValue: try reader.text()) else { throw WireError("unknown token kind") }
       reply = .verdict(try readOutcome(&reader), kind: kind)
@@ -351,6 +463,21 @@ public enum AgentReply {
     case 135: reply = .unavailable(try reader.text())
     case 136: reply = .refused(try reader.text())
     case 137: reply = .outdated
+    case 138:
+      let offer = try readOffer(&reader)
+      reply = .sent(offer, lifetimeSeconds: Int(try reader.integer(in: 1...86_400, "lifetime")))
+    case 139:
+      let kind = try reader.byte()
+      let until = try reader.integer(in: Int64(0)...UserRecord.latestTime, "time")
+      switch (kind, until) {
+      case (1, _): reply = .notSent(.cooldown(until: until))
+      case (2, _): reply = .notSent(.userLimit(until: until))
+      case (3, _): reply = .notSent(.sourceLimit(until: until))
+      case (4, _): reply = .notSent(.lockedOut(until: until))
+      case (5, 0): reply = .notSent(.noChannel)
+      case (6, 0): reply = .notSent(.deliveryFailed)
+      default: throw WireError("unknown refusal")
+      }
     default: throw WireError("unknown reply type")
     }
     try reader.finish()
@@ -379,6 +506,7 @@ public enum AgentReply {
       let lockedUntil = try reader.integer(in: -1...UserRecord.latestTime, "lockout end")
       return .rejected(reason, failures: Int(failures), lockedUntil: lockedUntil < 0 ? nil : lockedUntil)
     case 4: return .lockedOut(until: try reader.integer(in: times, "lockout end"))
+    case 5: return .accepted(.sentCode)
     default: throw WireError("unknown outcome")
     }
   }

@@ -56,6 +56,10 @@ public struct Attempt {
     return attempt
   }
 
+  /// Whether the answer typed was empty (or only spaces, tabs and hyphens): at a prompt that
+  /// offers to send a code, the request for one.
+  public var isEmpty: Bool { code?.count == 0 }
+
   /// Whether a stacked password could be a code at all, for `try_first_pass`: only then is it
   /// tried, so that an ordinary password never counts as a failed code.
   public func couldBeCode(digits: Int) -> Bool {

@@ -15,10 +15,12 @@ public struct LoginState: Equatable, Sendable {
   public var lockedUntil: Int64
   /// Unix time of the last accepted code; 0 if none yet.
   public var lastSuccess: Int64
+  /// Codes sent by email or SMS: the pending one and the sends of the current window.
+  public var sent: SentCodeState
 
   public init(
     counter: UInt64 = 0, lastStep: Int64? = nil, offset: Int64 = 0, failures: Int = 0, lockedUntil: Int64 = 0,
-    lastSuccess: Int64 = 0
+    lastSuccess: Int64 = 0, sent: SentCodeState = SentCodeState()
   ) {
     self.counter = counter
     self.lastStep = lastStep
@@ -26,5 +28,6 @@ public struct LoginState: Equatable, Sendable {
     self.failures = failures
     self.lockedUntil = lockedUntil
     self.lastSuccess = lastSuccess
+    self.sent = sent
   }
 }

@@ -59,6 +59,11 @@ public struct ModuleOptions: Equatable, Sendable {
   /// `agent_timeout=SECONDS`: how long a login waits for the agent's whole answer before it
   /// fails closed.
   public var agentTimeoutSeconds = ModuleSetting.agentTimeout.defaultValue
+  /// `send_timeout=SECONDS`: how long a login waits for the agent to send a code.
+  public var sendTimeoutSeconds = ModuleSetting.sendTimeout.defaultValue
+  /// `send_at_once`: a user whose codes can only be sent (no authenticator app) has one sent
+  /// before the first prompt, rather than on pressing Enter at it.
+  public var sendAtOnce = false
   /// `lockout_message`: tell a locked-out user so through the application (`PAM_ERROR_MSG`).
   /// Only for services where a first factor always comes first (sudo, key then code), since
   /// it tells whoever reaches the prompt that the account is enrolled.
@@ -80,6 +85,7 @@ public struct ModuleOptions: Equatable, Sendable {
       case ("echo", nil): echo = true
       case ("debug", nil): debug = true
       case ("lockout_message", nil): lockoutMessage = true
+      case ("send_at_once", nil): sendAtOnce = true
       case ("forward_pass", nil): forwardPass = true
       case ("try_first_pass", nil), ("use_first_pass", nil):
         let mode = FirstPassMode(rawValue: name) ?? .none
@@ -101,12 +107,17 @@ public struct ModuleOptions: Equatable, Sendable {
         lockTimeoutSeconds = number(argument, v, .lockTimeout) ?? lockTimeoutSeconds
       case (ModuleSetting.agentTimeout.name, let v?):
         agentTimeoutSeconds = number(argument, v, .agentTimeout) ?? agentTimeoutSeconds
+      case (ModuleSetting.sendTimeout.name, let v?):
+        sendTimeoutSeconds = number(argument, v, .sendTimeout) ?? sendTimeoutSeconds
       default:
         problems.append("unknown argument '\(Self.printable(argument))'")
       }
     }
     if agent != nil && arguments.contains(where: { $0.hasPrefix("store=") }) {
       problems.append("'agent=' and 'store=' exclude each other: the agent names its own store")
+    }
+    if agent == nil && (sendAtOnce || arguments.contains(where: { $0.hasPrefix("send_timeout=") })) {
+      problems.append("'send_at_once' and 'send_timeout=' need 'agent=': lockstepd sends the codes")
     }
     if forwardPass && firstPass != .none {
       problems.append("'forward_pass' cannot be combined with '\(firstPass.rawValue)'")
@@ -118,12 +129,20 @@ public struct ModuleOptions: Equatable, Sendable {
     prompt ?? (forwardPass ? Self.defaultForwardPassPrompt : Self.defaultPrompt)
   }
 
+  /// The prompt for a user who can have a code sent by `offer`: it says how, unless `prompt=`
+  /// (the administrator's words) or `forward_pass` (password and code in one answer) applies.
+  public func prompt(offering offer: DeliveryOffer?) -> String {
+    guard let offer, prompt == nil, !forwardPass else { return effectivePrompt }
+    return "Verification code (press Enter to have one sent by \(offer.channel.name) to \(Self.printable(offer.hint))): "
+  }
+
   /// One line describing the configuration, for `debug` logging.
   public var summary: String {
     "store=\(Self.printable(store)) agent=\(agent.map(Self.printable) ?? "-") host_key=\(Self.printable(hostKey)) nullok=\(nullok) window=\(window) lookahead=\(lookahead) "
       + "max_failures=\(maxFailures) lockout=\(lockoutSeconds) echo=\(echo) "
       + "first_pass=\(firstPass.rawValue) forward_pass=\(forwardPass) fail_delay=\(failDelayMilliseconds) "
       + "lock_timeout=\(lockTimeoutSeconds) agent_timeout=\(agentTimeoutSeconds) lockout_message=\(lockoutMessage) "
+      + "send_timeout=\(sendTimeoutSeconds) send_at_once=\(sendAtOnce) "
       + "prompt=\"\(Self.printable(effectivePrompt))\""
   }
 

@@ -25,8 +25,12 @@ public struct ModuleSetting: Sendable {
   /// `agent_timeout=SECONDS`: how long a login waits for the agent's whole answer (`agent=`).
   public static let agentTimeout = ModuleSetting(name: "agent_timeout", defaultValue: 5, range: 1...60)
 
+  /// `send_timeout=SECONDS`: how long a login waits for the agent to send a code by email or
+  /// SMS (`agent=`); longer than `agent_timeout`, since the agent waits for the provider.
+  public static let sendTimeout = ModuleSetting(name: "send_timeout", defaultValue: 10, range: 1...60)
+
   /// Every numeric setting, in the order the man page lists them.
-  public static let all = [window, lookahead, maxFailures, lockout, failDelay, lockTimeout, agentTimeout]
+  public static let all = [window, lookahead, maxFailures, lockout, failDelay, lockTimeout, agentTimeout, sendTimeout]
 
   /// "from 0 to 10", for messages.
   public var rangeText: String { "from \(range.lowerBound) to \(range.upperBound)" }

@@ -20,6 +20,13 @@
 /// backup-code 3b1e...
 /// ```
 ///
+/// A user whose codes are sent has a contact, `email alice@example.com` or `sms +447700900123`
+/// (at most one), and, once a code has been sent, the sent-code state (`SentCodeState`):
+/// `sent-code` (the pending code's keyed hash, hex; absent when none is pending),
+/// `sent-code-expires`, `sent-code-attempts`, `send-window-start`, `sends-in-window` and
+/// `last-send`. A user with no authenticator app is `kind delivered`: no `secret`, a contact
+/// required, and `algorithm` and `digits` saying how sent codes are made.
+///
 /// The first line names the format and its version; every other line is a key, one space and
 /// a value. In a sealed store the key is not in clear: `sealed-secret` holds it sealed under the
 /// host key (hex, see `Sealing`) instead of `secret`. One of the two, `kind`, `algorithm` and
@@ -112,7 +119,9 @@ public enum RecordFormat {
     line("algorithm", p.algorithm.rawValue)
     line("digits", String(p.digits))
     line("period", String(p.period))
-    if let sealedSecret {
+    if p.kind == .delivered {
+      // No secret: the codes are sent.
+    } else if let sealedSecret {
       line("sealed-secret", Hex.encode(sealedSecret))
     } else {
       text.append(contentsOf: "secret ".utf8)
@@ -127,6 +136,20 @@ public enum RecordFormat {
     line("last-success", String(record.lastSuccess))
     line("enrolled", String(record.enrolled))
     line("state-id", Hex.encode((0..<8).map { UInt8(truncatingIfNeeded: record.stateID >> (56 - 8 * $0)) }))
+    switch record.contact {
+    case .email(let address): line("email", address)
+    case .sms(let number): line("sms", number)
+    case nil: break
+    }
+    let sent = record.state.sent
+    if !sent.isEmpty {
+      if !sent.digest.isEmpty { line("sent-code", Hex.encode(sent.digest)) }
+      line("sent-code-expires", String(sent.expires))
+      line("sent-code-attempts", String(sent.attemptsLeft))
+      line("send-window-start", String(sent.windowStart))
+      line("sends-in-window", String(sent.sendsInWindow))
+      line("last-send", String(sent.lastSend))
+    }
     let backup = record.backupCodes
     if !backup.hashes.isEmpty {
       line("backup-iterations", String(backup.iterations))
@@ -158,6 +181,13 @@ private struct Fields {
   var backupSalt: [UInt8]?
   var backupCodes: [[UInt8]] = []
   var stateID: UInt64?
+  var contact: Contact?
+  var sentDigest: [UInt8]?
+  var sentExpires: Int64?
+  var sentAttempts: Int?
+  var sendWindowStart: Int64?
+  var sendsInWindow: Int?
+  var lastSend: Int64?
 
   mutating func take(key: String, value: UnsafeRawBufferPointer, line: Int) throws(LineError) {
     func once<T>(_ slot: T?, _ parsed: T?) throws(LineError) -> T {
@@ -209,6 +239,23 @@ private struct Fields {
     case "state-id":
       stateID = try once(
         stateID, Hex.decode(value).flatMap { $0.count == 8 ? $0.reduce(0) { $0 << 8 | UInt64($1) } : nil })
+    case "email", "sms":
+      guard contact == nil else { throw LineError(line: line, "a record holds one 'email' or 'sms'") }
+      let parsed = key == "email" ? Contact(email: text()) : Contact(phone: text())
+      guard let parsed else {
+        throw LineError(line: line, key == "email" ? "invalid email address" : "invalid number (E.164: +, then digits)")
+      }
+      contact = parsed
+    case "sent-code":
+      sentDigest = try once(
+        sentDigest, Hex.decode(value).flatMap { $0.count == SentCodeState.digestLength ? $0 : nil })
+    case "sent-code-expires": sentExpires = try once(sentExpires, number(unixTime))
+    case "sent-code-attempts":
+      sentAttempts = try once(sentAttempts, number(0...Int64(SentCodeState.largestCount)).map(Int.init))
+    case "send-window-start": sendWindowStart = try once(sendWindowStart, number(unixTime))
+    case "sends-in-window":
+      sendsInWindow = try once(sendsInWindow, number(0...Int64(SentCodeState.largestCount)).map(Int.init))
+    case "last-send": lastSend = try once(lastSend, number(unixTime))
     case "backup-iterations": backupIterations = try once(backupIterations, number(1...10_000_000).map(Int.init))
     case "backup-salt":
       backupSalt = try once(backupSalt, Hex.decode(value).flatMap { $0.count >= 8 && $0.count <= 64 ? $0 : nil })
@@ -231,7 +278,15 @@ private struct Fields {
     guard let kind else { throw LineError(line: 0, "'kind' is missing") }
     guard let algorithm else { throw LineError(line: 0, "'algorithm' is missing") }
     guard let digits else { throw LineError(line: 0, "'digits' is missing") }
-    guard let secret else { throw LineError(line: 0, "'secret' is missing") }
+    let secret: SecretBytes
+    if kind == .delivered {
+      guard self.secret == nil else { throw LineError(line: 0, "a 'delivered' record holds no secret") }
+      guard contact != nil else { throw LineError(line: 0, "a 'delivered' record needs 'email' or 'sms'") }
+      secret = SecretBytes([])
+    } else {
+      guard let given = self.secret else { throw LineError(line: 0, "'secret' is missing") }
+      secret = given
+    }
     let backup: BackupCodeHashes
     if backupCodes.isEmpty {
       backup = .none
@@ -241,10 +296,15 @@ private struct Fields {
       }
       backup = BackupCodeHashes(iterations: backupIterations, salt: backupSalt, hashes: backupCodes)
     }
-    return UserRecord(
+    var record = UserRecord(
       parameters: TokenParameters(kind: kind, algorithm: algorithm, digits: digits, period: period ?? 30),
       secret: secret, counter: counter ?? 0, lastStep: lastStep ?? nil, offset: offset ?? 0,
       failures: failures ?? 0, lockedUntil: lockedUntil ?? 0, lastSuccess: lastSuccess ?? 0,
       enrolled: enrolled ?? 0, backupCodes: backup, stateID: stateID ?? 0)
+    record.contact = contact
+    record.state.sent = SentCodeState(
+      digest: sentDigest ?? [], expires: sentExpires ?? 0, attemptsLeft: sentAttempts ?? 0,
+      windowStart: sendWindowStart ?? 0, sendsInWindow: sendsInWindow ?? 0, lastSend: lastSend ?? 0)
+    return record
   }
 }

@@ -1,7 +1,9 @@
-/// Whether codes follow the clock (TOTP) or a counter (HOTP).
+/// Whether codes follow the clock (TOTP) or a counter (HOTP), or are sent to the user by email
+/// or SMS and nothing else (`delivered`: the record holds no secret, only a contact).
 public enum TokenKind: String, Sendable {
   case totp
   case hotp
+  case delivered
 }
 
 /// How a user's codes are computed: the parts of an enrollment that the authenticator app

@@ -27,6 +27,8 @@ public struct UserRecord {
   /// per-login state saved for one version is never applied to another (see `StateSlot`);
   /// 0 for a record not written by the store yet.
   public var stateID: UInt64
+  /// Where codes are sent to this user, if anywhere.
+  public var contact: Contact?
 
   public init(
     parameters: TokenParameters, secret: SecretBytes, counter: UInt64 = 0, lastStep: Int64? = nil,
@@ -41,6 +43,7 @@ public struct UserRecord {
     self.enrolled = enrolled
     self.backupCodes = backupCodes
     self.stateID = stateID
+    contact = nil
   }
 
   // The fields of `state`, by their names: what the verifier, the CLI and the tests read and set.
@@ -81,6 +84,7 @@ public struct UserRecord {
   /// migrate` compare).
   public func hasSameToken(as other: UserRecord) -> Bool {
     parameters == other.parameters && secret.hasSameBytes(as: other.secret) && enrolled == other.enrolled
+      && contact == other.contact
   }
 
   /// Drops the backup codes that `previous` no longer holds when both are the same token with

@@ -4,6 +4,8 @@ public enum AcceptedBy: Equatable, Sendable {
   case code(step: Int64)
   /// A backup code, now consumed; `remaining` are left.
   case backupCode(remaining: Int)
+  /// The code sent to the user by email or SMS, now consumed.
+  case sentCode
 }
 
 /// Why an attempt was refused after it was checked.
@@ -50,8 +52,12 @@ public struct Verifier<Crypto: CryptoProvider> {
   /// The outcome of `attempt` at `now`, and the record to store (`nil` when nothing changed).
   /// `backupDigest` is the attempt's backup code hashed before the lock was taken; it is used
   /// when it applies to the record's set, and the hash is computed here otherwise.
+  /// `sentDigest` is the attempt's code under the host key (`SentCode.digest`), compared with
+  /// the code sent to the user, if one is pending: a match uses it up, and a wrong answer uses
+  /// up one of its attempts (the last burns it) besides counting as a failure.
   public func verify(
-    _ attempt: Attempt, against original: UserRecord, now: Int64, backupDigest: BackupCodeDigest? = nil
+    _ attempt: Attempt, against original: UserRecord, now: Int64, backupDigest: BackupCodeDigest? = nil,
+    sentDigest: [UInt8]? = nil
   )
     -> (outcome: VerificationOutcome, updated: UserRecord?)
   {
@@ -61,6 +67,10 @@ public struct Verifier<Crypto: CryptoProvider> {
       record.lockedUntil = 0
       record.failures = 0
     }
+    if !record.state.sent.digest.isEmpty && !record.state.sent.isPending(at: now) {
+      // Expired: forgotten with whatever this attempt writes.
+      record.state.sent.dropPendingCode()
+    }
     guard attempt.couldBeCode(digits: record.parameters.digits) else {
       return (.rejected(.notACode, failures: record.failures, lockedUntil: nil), nil)
     }
@@ -69,8 +79,12 @@ public struct Verifier<Crypto: CryptoProvider> {
       switch record.parameters.kind {
       case .totp: record.lastStep = step
       case .hotp: record.counter = UInt64(step) &+ 1
+      case .delivered: break
       }
       return (succeed(&record, now: now, by: .code(step: step)), record)
+    }
+    if matchesSentCode(sentDigest, of: record, now: now) {
+      return (succeed(&record, now: now, by: .sentCode), record)
     }
     if let index = matchingBackupCode(in: attempt, of: record, digest: backupDigest) {
       record.backupCodes.hashes.remove(at: index)
@@ -84,6 +98,10 @@ public struct Verifier<Crypto: CryptoProvider> {
       reason = .replayedCode(step: step)
     } else {
       reason = .wrongCode
+    }
+    if record.state.sent.isPending(at: now) {
+      record.state.sent.attemptsLeft -= 1
+      if record.state.sent.attemptsLeft == 0 { record.state.sent.dropPendingCode() }
     }
     record.failures = min(max(record.failures, 0) + 1, UserRecord.largestFailureCount)
     var lockedUntil: Int64?
@@ -103,7 +121,17 @@ public struct Verifier<Crypto: CryptoProvider> {
     record.failures = 0
     record.lockedUntil = 0
     record.lastSuccess = min(max(0, now), UserRecord.latestTime)
+    // A code sent for this login, or an earlier one, is no use once the user is in.
+    record.state.sent.dropPendingCode()
     return .accepted(method)
+  }
+
+  /// Whether `digest` is that of the code pending for the record's user, compared in constant
+  /// time.
+  private func matchesSentCode(_ digest: [UInt8]?, of record: UserRecord, now: Int64) -> Bool {
+    let sent = record.state.sent
+    guard let digest, sent.isPending(at: now), digest.count == sent.digest.count else { return false }
+    return digest.withUnsafeBytes { a in sent.digest.withUnsafeBytes { crypto.constantTimeEqual(a, $0) } }
   }
 
   private enum CodeResult {
@@ -117,7 +145,7 @@ public struct Verifier<Crypto: CryptoProvider> {
   /// reveal which step matched.
   private func checkCode(_ candidate: SecretBytes?, in record: UserRecord, now: Int64) -> CodeResult {
     let p = record.parameters
-    guard let candidate, p.isValid,
+    guard let candidate, p.isValid, p.kind != .delivered,
       candidate.withUnsafeBytes({ $0.count == p.digits && $0.allSatisfy(isDigit) })
     else { return .none }
     let first: Int64
@@ -130,6 +158,7 @@ public struct Verifier<Crypto: CryptoProvider> {
     case .hotp:
       first = Int64(clamping: record.counter)
       last = min(first.saturatingAdd(Int64(policy.lookahead)), Int64(UserRecord.largestCounter) - 1)
+    case .delivered: return .none
     }
     guard first <= last else { return .none }
     var result = CodeResult.none

@@ -15,6 +15,7 @@ public struct HostKey {
   public let path: String
   private let sealing: (SecretBytes, UserName) -> [UInt8]?
   private let opening: ([UInt8], UserName) -> SecretBytes?
+  private let digesting: (UnsafeRawBufferPointer, UserName) -> [UInt8]
 
   /// Reads the key at `path`, checked as root's alone and exactly `Sealing.keyLength` bytes;
   /// `nil` when there is no file there (a store that seals nothing).
@@ -33,6 +34,7 @@ public struct HostKey {
     self.path = path
     sealing = { Sealing.seal($0, user: $1, version: Sealing.storeVersion, key: key, crypto: crypto) }
     opening = { Sealing.open($0, user: $1, version: Sealing.storeVersion, key: key, crypto: crypto) }
+    digesting = { SentCode.digest(of: $0, for: $1, hostKey: key, crypto: crypto) }
   }
 
   /// `secret` sealed for `user`'s record; `nil` if the random generator or the cipher failed.
@@ -41,4 +43,7 @@ public struct HostKey {
   /// The secret of `user`'s record in clear; `nil` if `sealed` does not open under this key for
   /// this user.
   public func open(_ sealed: [UInt8], for user: UserName) -> SecretBytes? { opening(sealed, user) }
+
+  /// The keyed hash under which a code sent to `user` is stored (`SentCode.digest`).
+  public func digest(ofSentCode code: UnsafeRawBufferPointer, for user: UserName) -> [UInt8] { digesting(code, user) }
 }

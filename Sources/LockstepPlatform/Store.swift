@@ -205,7 +205,7 @@ public final class Store {
     }
     record.stateID = id.reduce(0) { $0 << 8 | UInt64($1) }
     var sealed: [UInt8]?
-    if let hostKey {
+    if let hostKey, record.parameters.kind != .delivered {
       sealed = hostKey.seal(record.secret, for: user)
       guard sealed != nil else { throw .system(path: temporaryPath, SystemError("sealing the secret", code: EIO)) }
     }
@@ -262,7 +262,7 @@ public final class Store {
   private func clearSlots(holding lock: UserLock) throws(StoreError) {
     do throws(SystemError) {
       for offset in StateFile.slotOffsets {
-        try lock.file.writeBytes([UInt8](repeating: 0, count: StateSlot.size), at: offset)
+        try lock.file.writeBytes([UInt8](repeating: 0, count: StateSlot.sizeWithSentCode), at: offset)
       }
       try lock.file.syncData()
     } catch {
@@ -321,7 +321,7 @@ public final class Store {
     }
     do throws(SystemError) {
       return try StateFile.slotOffsets.map { offset throws(SystemError) in
-        try file.readBytes(count: StateSlot.size, at: offset).withUnsafeBytes { StateSlot(decoding: $0) }
+        try file.readBytes(count: StateSlot.sizeWithSentCode, at: offset).withUnsafeBytes { StateSlot(decoding: $0) }
       }
     } catch {
       throw .system(path: path, error)

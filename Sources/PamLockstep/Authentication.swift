@@ -17,7 +17,9 @@ import LockstepPlatform
 ///
 /// With `agent=`, lockstepd holds the records: the module asks it whether the user is enrolled
 /// before the prompt, and hands it the answer to check and record; each exchange has the
-/// `agent_timeout` deadline, and an agent that fails to answer fails the login closed.
+/// `agent_timeout` deadline, and an agent that fails to answer fails the login closed. When the
+/// agent can send the user a code (by email or SMS), the prompt says so, and an empty answer
+/// has the agent send one (within `send_timeout`) before the prompt comes again.
 final class Authentication {
   let session: PAMSession
   let options: ModuleOptions
@@ -76,10 +78,13 @@ final class Authentication {
     if let socket = options.agent {
       switch exchange(.lookup(user), agent: socket, user: user) {
       case .failure(let code): return code
-      case .success(.enrollment(let parameters?)):
-        source = .agent(socket)
+      case .success(.enrollment(let parameters?, let offer)):
+        source = .agent(socket, offer: offer)
         digits = parameters.digits
-      case .success(.enrollment(nil)): return unenrolled(user, alias: alias)
+        if let offer, options.sendAtOnce, parameters.kind == .delivered {
+          sendCode(to: user, agent: socket)
+        }
+      case .success(.enrollment(nil, _)): return unenrolled(user, alias: alias)
       case .success: return unexpectedReply(user: user)
       }
     } else {
@@ -100,17 +105,20 @@ final class Authentication {
   }
 
   /// Where the user's record is: read from the local store (with the record read before the
-  /// prompt), or kept by lockstepd (`agent=`), which checks the answer itself.
+  /// prompt), or kept by lockstepd (`agent=`), which checks the answer itself and, with an
+  /// `offer`, can send the user a code.
   private enum RecordSource {
     case store(Store, UserRecord)
-    case agent(String)
+    case agent(String, offer: DeliveryOffer?)
   }
 
-  /// One exchange with the agent, all of it within `agent_timeout`. An agent that cannot be
-  /// reached, does not answer in time, or cannot reach its own store fails the login closed,
-  /// with the reason in the log.
-  private func exchange(_ request: AgentRequest, agent socket: String, user: UserName) -> Result<AgentReply, PAMCode> {
-    let deadline = MonotonicClock.now() &+ UInt64(options.agentTimeoutSeconds) &* 1_000_000_000
+  /// One exchange with the agent, all of it within `seconds` (`agent_timeout` unless given). An
+  /// agent that cannot be reached, does not answer in time, or cannot reach its own store fails
+  /// the login closed, with the reason in the log.
+  private func exchange(
+    _ request: AgentRequest, agent socket: String, user: UserName, seconds: Int? = nil
+  ) -> Result<AgentReply, PAMCode> {
+    let deadline = MonotonicClock.now() &+ UInt64(seconds ?? options.agentTimeoutSeconds) &* 1_000_000_000
     let reply: AgentReply
     do {
       reply = try AgentConnection.connect(to: socket, deadline: deadline).exchange(request, deadline: deadline)
@@ -179,16 +187,33 @@ final class Authentication {
       log(LOG_NOTICE, "refused: no stacked password to use (use_first_pass)", user: user.description)
       return .authError
     }
-    switch obtainAttempt(digits: digits) {
-    case .failure(let code): return code
-    case .success(let attempt): return check(attempt, for: user, in: source)
+    guard case .agent(let socket, let offer?) = source, !options.forwardPass else {
+      switch obtainAttempt(digits: digits) {
+      case .failure(let code): return code
+      case .success(let attempt): return check(attempt, for: user, in: source)
+      }
     }
+    // An empty answer asks for a code to be sent; after a few, it is refused like any answer
+    // that is not a code.
+    for round in 1...Self.promptsWithSend {
+      switch obtainAttempt(digits: digits, prompt: options.prompt(offering: offer)) {
+      case .failure(let code): return code
+      case .success(let attempt) where round < Self.promptsWithSend && attempt.isEmpty:
+        sendCode(to: user, agent: socket)
+      case .success(let attempt): return check(attempt, for: user, in: source)
+      }
+    }
+    return .authError  // Not reached: the last round returns.
   }
+
+  /// How many times a login prompts when the user can have codes sent: each empty answer but
+  /// the last asks for one.
+  private static let promptsWithSend = 4
 
   /// Prompts for the code (or, with `forward_pass`, the password and code together), and notes
   /// when the answer arrived.
-  private func obtainAttempt(digits: Int) -> Result<Attempt, PAMCode> {
-    switch session.ask(options.effectivePrompt, echo: options.echo) {
+  private func obtainAttempt(digits: Int, prompt: String? = nil) -> Result<Attempt, PAMCode> {
+    switch session.ask(prompt ?? options.effectivePrompt, echo: options.echo) {
     case .failure(let code): return .failure(code)
     case .success(let answer):
       answeredAt = MonotonicClock.now()
@@ -197,11 +222,46 @@ final class Authentication {
     }
   }
 
+  /// Has the agent send the user a code, and tells the user what became of it: sent, and for
+  /// how long it is good; or not, and what to do instead. A send that fails in any way leaves
+  /// the login going: the user can still type a backup code.
+  private func sendCode(to user: UserName, agent socket: String) {
+    let request = SendRequest(user: user, service: session.service(), remoteHost: session.remoteHost())
+    let couldNot = "Could not send a code; use a backup code or try again later."
+    let now = SystemClock.now()
+    switch exchange(.send(request), agent: socket, user: user, seconds: options.sendTimeoutSeconds) {
+    case .success(.sent(let sent, let lifetime)):
+      let minutes = max(1, (lifetime + 59) / 60)
+      log(LOG_INFO, "the agent sent a code by \(sent.channel.name)", user: user.description)
+      session.tell(
+        "Code sent by \(sent.channel.name) to \(ModuleOptions.printable(sent.hint)); "
+          + "it expires in \(minutes) minute\(minutes == 1 ? "" : "s").")
+    case .success(.notSent(let refusal)):
+      switch refusal {
+      case .cooldown(let until):
+        log(LOG_NOTICE, "no code sent: one was sent less than the resend cooldown ago", user: user.description)
+        session.tell("A code was sent moments ago; wait \(max(1, until - now)) seconds before asking for another.")
+      case .userLimit(let until), .sourceLimit(let until):
+        let which = refusal == .userLimit(until: until) ? "user" : "source address"
+        log(LOG_NOTICE, "no code sent: the \(which)'s send limit is reached", user: user.description)
+        let minutes = max(1, (until - now + 59) / 60)
+        session.tell("Too many codes were sent; try again in \(minutes) minute\(minutes == 1 ? "" : "s"), or use a backup code.")
+      case .lockedOut(let until):
+        log(LOG_NOTICE, "no code sent: locked out until \(time(until))", user: user.description)
+        if options.lockoutMessage { tellLockedOut(until: until, now: now, justNow: false) } else { session.tell(couldNot) }
+      case .noChannel, .deliveryFailed:
+        log(LOG_NOTICE, "no code sent: the agent could not send one (its log says why)", user: user.description)
+        session.tell(couldNot)
+      }
+    case .success, .failure: session.tell(couldNot)
+    }
+  }
+
   /// Checks `attempt` where the record is, and reports the outcome.
   private func check(_ attempt: Attempt, for user: UserName, in source: RecordSource) -> PAMCode {
     switch source {
     case .store(let store, let enrollment): return check(attempt, for: user, in: store, enrollment: enrollment)
-    case .agent(let socket): return check(attempt, for: user, agent: socket)
+    case .agent(let socket, _): return check(attempt, for: user, agent: socket)
     }
   }
 
@@ -275,6 +335,9 @@ final class Authentication {
       return .success
     case .accepted(.backupCode(let remaining)):
       log(LOG_NOTICE, "accepted backup code (\(remaining) left)", user: name)
+      return .success
+    case .accepted(.sentCode):
+      log(LOG_INFO, "accepted the code sent to the user", user: name)
       return .success
     case .rejected(let reason, let failures, let lockedUntil):
       let what: String

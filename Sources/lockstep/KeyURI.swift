@@ -19,6 +19,7 @@ enum KeyURI {
     switch p.kind {
     case .totp: query += "&period=\(p.period)"
     case .hotp: query += "&counter=\(counter)"
+    case .delivered: break  // Never asked for: such a user has no app.
     }
     return "otpauth://\(p.kind.rawValue)/\(name)?\(query)"
   }

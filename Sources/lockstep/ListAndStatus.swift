@@ -101,6 +101,13 @@ struct Status: ParsableCommand {
       lines.append(("clock offset", "\(record.offset) steps"))
     case .hotp:
       lines.append(("next counter", String(record.counter)))
+    case .delivered: break
+    }
+    if let contact = record.contact {
+      lines.append((contact.channel.name, contact.masked))
+      let sent = record.state.sent
+      if sent.isPending(at: now) { lines.append(("code sent, expires", Output.time(sent.expires))) }
+      if sent.lastSend != 0 { lines.append(("last code sent", Output.time(sent.lastSend))) }
     }
     lines += [
       ("enrolled", Output.time(record.enrolled, never: "unknown")),

@@ -63,6 +63,11 @@ enum Output {
       object["offset"] = record.offset
     case .hotp:
       object["counter"] = record.counter
+    case .delivered: break
+    }
+    if let contact = record.contact {
+      object["contact"] = ["channel": contact.channel.name, "address": contact.masked] as [String: Any]
+      object["lastSend"] = orNull(record.state.sent.lastSend == 0 ? nil : record.state.sent.lastSend)
     }
     return object
   }

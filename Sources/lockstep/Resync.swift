@@ -31,7 +31,9 @@ struct Resync: ParsableCommand {
   func run() throws {
     let store = try storeOptions.records()
     let user = try userArgument.name()
-    _ = try store.record(of: user)
+    guard try store.record(of: user).parameters.kind != .delivered else {
+      throw Failure("\(user)'s codes are sent to them; there is no device to resynchronise", code: Exit.refused)
+    }
     let first = try Input.code(prompt: "First code: ")
     let second = try Input.code(prompt: "Next code: ")
     let now = SystemClock.now()
@@ -79,6 +81,7 @@ struct Resync: ParsableCommand {
         message =
           "Resynchronised \(user): the device's clock runs \(abs(offset)) time steps "
           + (offset >= 0 ? "ahead" : "behind") + " (\(abs(offset) * Int64(p.period)) seconds)."
+      case .delivered: break  // Refused above, before the codes were asked for.
       }
     }
     print(message)

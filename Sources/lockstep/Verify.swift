@@ -96,6 +96,10 @@ struct Verify: ParsableCommand {
       object["result"] = "backup-code"
       object["backupCodesRemaining"] = remaining
       text = "Accepted: a backup code (\(remaining) left)."
+    case .accepted(.sentCode):
+      object["accepted"] = true
+      object["result"] = "sent-code"
+      text = "Accepted: the code sent to the user."
     case .rejected(let reason, let failures, let lockedUntil):
       object["accepted"] = false
       object["failures"] = failures

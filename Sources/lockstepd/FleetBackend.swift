@@ -80,6 +80,7 @@ final class FleetBackend: Backend, @unchecked Sendable {
         }
         return .names(page, more: page.count < names.count || names.count == Self.namesPerQuery)
       case .status: return .status(await status(until: deadline))
+      case .send, .deliver: return .notSent(.noChannel)
       }
     } catch let failure as RecordFailure {
       return .refused(failure.description)
@@ -98,12 +99,12 @@ final class FleetBackend: Backend, @unchecked Sendable {
       let rows = try await connection.query(
         "SELECT kind, algorithm, digits, period FROM lockstep_users WHERE name = \(user.text)", logger: self.logger
       ).collect()
-      guard let row = rows.first else { return .enrollment(nil) }
+      guard let row = rows.first else { return .enrollment(nil, offer: nil) }
       let (kind, algorithm, digits, period) = try row.decode((String, String, Int, Int).self)
       guard let kind = TokenKind(rawValue: kind), let algorithm = OTPAlgorithm(rawValue: algorithm) else {
         throw RecordFailure("the record of \(user) has an unknown token kind or algorithm")
       }
-      return .enrollment(TokenParameters(kind: kind, algorithm: algorithm, digits: digits, period: period))
+      return .enrollment(TokenParameters(kind: kind, algorithm: algorithm, digits: digits, period: period), offer: nil)
     }
   }
 
@@ -140,7 +141,8 @@ final class FleetBackend: Backend, @unchecked Sendable {
           case .rejected(let reason, _, _) where reason == .wrongCode || Self.isReplay(reason):
             decided = try await self.countFailure(
               reason, kind: kind, request, version: version, now: now, on: connection)
-          case .rejected, .lockedOut:
+          case .rejected, .lockedOut, .accepted(.sentCode):
+            // A sent code cannot match here: the fleet's rows hold none (see `administer`).
             return .verdict(verdict.outcome, kind: kind)
           }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
@@ -212,6 +214,7 @@ final class FleetBackend: Backend, @unchecked Sendable {
         INSERT INTO lockstep_requests (nonce, name, host, reply) SELECT \(nonce), name, \(hostName), \(encoded) FROM accepted
         RETURNING 1
         """
+    case .delivered: throw RecordFailure("a fleet record has a secret")
     }
     return try await !connection.query(query, logger: logger).collect().isEmpty
   }
@@ -450,6 +453,10 @@ final class FleetBackend: Backend, @unchecked Sendable {
       record = try text.withUnsafeBytes { bytes throws(LineError) in try RecordFormat.parse(bytes) }
     } catch {
       throw RecordFailure("the record of \(user) is invalid: \(error)")
+    }
+    guard record.contact == nil, record.parameters.kind != .delivered else {
+      throw RecordFailure(
+        "the fleet store does not hold contacts for sent codes yet; give \(user) an authenticator app, or use a host's own store")
     }
     guard let random = SystemRandom.bytes(count: 8) else { throw RecordFailure("getrandom failed") }
     let version = Int64(bitPattern: random.reduce(0) { $0 << 8 | UInt64($1) })
