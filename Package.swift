@@ -25,6 +25,8 @@ let package = Package(
     .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
     .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
     .systemLibrary(name: "CTimex"),
+    // lockstepd only: SMTP and the SMS providers' HTTPS APIs.
+    .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
     // What a login runs.
     .target(name: "LockstepCore", dependencies: ["CLockstepSystem"]),
     .target(name: "LockstepPlatform", dependencies: ["LockstepCore", "CLockstepSystem"]),
@@ -34,6 +36,11 @@ let package = Package(
     .target(name: "LockstepLibCrypto", dependencies: ["LockstepCore", "COpenSSL"]),
     // lockstepd.conf, which the agent runs by and the CLI finds the agent (or its store) in.
     .target(name: "LockstepConfiguration", dependencies: ["LockstepCore", "LockstepPlatform"]),
+    // lockstepd only: codes sent by email (sendmail or SMTP) and SMS (Twilio, Vonage, a webhook).
+    .target(
+      name: "LockstepDelivery",
+      dependencies: ["LockstepCore", "LockstepPlatform", "LockstepConfiguration", "CCurl"]
+    ),
     .executableTarget(
       name: "lockstep",
       dependencies: [
@@ -46,7 +53,7 @@ let package = Package(
     .executableTarget(
       name: "lockstepd",
       dependencies: [
-        "LockstepCore", "LockstepPlatform", "LockstepNettle", "LockstepConfiguration",
+        "LockstepCore", "LockstepPlatform", "LockstepNettle", "LockstepConfiguration", "LockstepDelivery",
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
@@ -61,8 +68,10 @@ let package = Package(
     ),
     .testTarget(
       name: "PamModuleTests",
-      dependencies: ["LockstepCore", "LockstepPlatform", "LockstepLibCrypto"],
-      exclude: ["Driver", "NSS", "PowerCut"]
+      dependencies: [
+        "LockstepCore", "LockstepPlatform", "LockstepLibCrypto", "LockstepConfiguration", "LockstepDelivery",
+      ],
+      exclude: ["Driver", "NSS", "PowerCut", "StandIns"]
     ),
     .testTarget(
       name: "LockstepCLITests",

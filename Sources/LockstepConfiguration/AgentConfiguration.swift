@@ -30,6 +30,9 @@ public struct AgentConfiguration: Sendable {
   public var timeoutSeconds = 4
   /// `pool-size =`: database connections kept open.
   public var poolSize = 4
+  /// Email and SMS delivery of codes, and its limits (`DeliverySettings`; off unless `email =`
+  /// or `sms =` is given).
+  public var delivery = DeliverySettings()
 
   /// Reads and checks the file at `path`.
   public static func load(_ path: String) throws(ConfigurationError) -> AgentConfiguration {
@@ -77,7 +80,7 @@ public struct AgentConfiguration: Sendable {
       case "fleet-key": configuration.fleetKey = try absolutePath(value, key, fail)
       case "timeout": configuration.timeoutSeconds = try number(value, key, 1...60, fail)
       case "pool-size": configuration.poolSize = try number(value, key, 1...64, fail)
-      default: throw fail("unknown key '\(key)'")
+      default: try configuration.delivery.set(key, value, fail)
       }
     }
     func missing(_ reason: String) -> ConfigurationError { ConfigurationError(path: path, line: 0, reason) }
@@ -96,6 +99,7 @@ public struct AgentConfiguration: Sendable {
         throw missing("the password is in the 'database' URL and in 'database-password-file'; give one")
       }
     }
+    try configuration.delivery.validate(missing)
     return configuration
   }
 
