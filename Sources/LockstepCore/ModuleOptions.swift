@@ -116,8 +116,8 @@ public struct ModuleOptions: Equatable, Sendable {
     if agent != nil && arguments.contains(where: { $0.hasPrefix("store=") }) {
       problems.append("'agent=' and 'store=' exclude each other: the agent names its own store")
     }
-    if agent == nil && (sendAtOnce || arguments.contains(where: { $0.hasPrefix("send_timeout=") })) {
-      problems.append("'send_at_once' and 'send_timeout=' need 'agent=': lockstepd sends the codes")
+    if agent == nil && sendAtOnce {
+      problems.append("'send_at_once' needs 'agent=': lockstepd sends the codes")
     }
     if forwardPass && firstPass != .none {
       problems.append("'forward_pass' cannot be combined with '\(firstPass.rawValue)'")
@@ -133,7 +133,8 @@ public struct ModuleOptions: Equatable, Sendable {
   /// (the administrator's words) or `forward_pass` (password and code in one answer) applies.
   public func prompt(offering offer: DeliveryOffer?) -> String {
     guard let offer, prompt == nil, !forwardPass else { return effectivePrompt }
-    return "Verification code (press Enter to have one sent by \(offer.channel.name) to \(Self.printable(offer.hint))): "
+    return
+      "Verification code (press Enter to have one sent by \(offer.channel.name) to \(Self.printable(offer.hint))): "
   }
 
   /// One line describing the configuration, for `debug` logging.

@@ -89,17 +89,17 @@ public enum RecordFormat {
     return try fields.record()
   }
 
-  /// Whether the record in `text` holds its secret sealed (`sealed-secret`), whatever else it
-  /// holds.
+  /// Whether the record in `text` holds no secret in clear, whatever else it holds: its secret
+  /// is sealed (`sealed-secret`), or it is a `delivered` record, which has none.
   public static func isSealed(_ text: UnsafeRawBufferPointer) -> Bool {
     var sealed = false
-    _ = try? parse(
+    let record = try? parse(
       text,
       opening: { _ in
         sealed = true
         return nil
       })
-    return sealed
+    return sealed || record?.parameters.kind == .delivered
   }
 
   /// The text of `record`, in secret storage because it contains the key: in clear, or as

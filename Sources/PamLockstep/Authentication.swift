@@ -245,10 +245,15 @@ final class Authentication {
         let which = refusal == .userLimit(until: until) ? "user" : "source address"
         log(LOG_NOTICE, "no code sent: the \(which)'s send limit is reached", user: user.description)
         let minutes = max(1, (until - now + 59) / 60)
-        session.tell("Too many codes were sent; try again in \(minutes) minute\(minutes == 1 ? "" : "s"), or use a backup code.")
+        session.tell(
+          "Too many codes were sent; try again in \(minutes) minute\(minutes == 1 ? "" : "s"), or use a backup code.")
       case .lockedOut(let until):
         log(LOG_NOTICE, "no code sent: locked out until \(time(until))", user: user.description)
-        if options.lockoutMessage { tellLockedOut(until: until, now: now, justNow: false) } else { session.tell(couldNot) }
+        if options.lockoutMessage {
+          tellLockedOut(until: until, now: now, justNow: false)
+        } else {
+          session.tell(couldNot)
+        }
       case .noChannel, .deliveryFailed:
         log(LOG_NOTICE, "no code sent: the agent could not send one (its log says why)", user: user.description)
         session.tell(couldNot)

@@ -15,6 +15,11 @@ struct Enroll: ParsableCommand {
       are printed once and only their hashes are stored. The user must be an account on this \
       host (the system's user database knows it); give --allow-unknown-user for a name that \
       LDAP or SSSD will provide later.
+
+      With --email or --sms, codes are sent to the user by lockstepd instead (see lockstepd(8)): \
+      for a user already enrolled, the address is added beside the authenticator app; otherwise \
+      (or with --force) the user gets a record with no secret, only the address and backup codes. \
+      The address is confirmed first by a code the agent sends to it, unless --no-confirm.
       """)
 
   @OptionGroup var storeOptions: StoreOptions
@@ -48,7 +53,15 @@ struct Enroll: ParsableCommand {
   @Option(name: .long, help: "How to draw the QR code: utf8, ansi or none (default: utf8 on a terminal, else none).")
   var qr: QRStyle?
 
-  @Flag(name: .long, help: "Save without asking for a current code first.")
+  @Option(name: .long, help: ArgumentHelp("Have codes sent to this email address.", valueName: "address"))
+  var email: String?
+
+  @Option(
+    name: .long,
+    help: ArgumentHelp("Have codes sent by SMS to this number, in E.164 form (+447700900123).", valueName: "number"))
+  var sms: String?
+
+  @Flag(name: .long, help: "Save without asking for a current code (or one sent to --email or --sms) first.")
   var noConfirm = false
 
   @Flag(name: .long, help: "Replace an existing enrollment (the old secret and backup codes stop working).")
@@ -64,12 +77,27 @@ struct Enroll: ParsableCommand {
     guard TokenParameters.periodRange.contains(period) else {
       throw ValidationError("--period must be between 1 and 86400 seconds")
     }
+    guard email == nil || sms == nil else { throw ValidationError("give --email or --sms, not both") }
+    if let email, Contact(email: email) == nil {
+      throw ValidationError("'\(LogText.escape(Array(email.utf8)))' is not an email address lockstep sends to")
+    }
+    if let sms, Contact(phone: sms) == nil {
+      throw ValidationError("--sms needs a number in E.164 form: +, the country code, then the number (+447700900123)")
+    }
+    if contact != nil && (secretFile != nil || hotp || qr != nil) {
+      throw ValidationError("--secret-file, --hotp and --qr are for an authenticator app, not --email or --sms")
+    }
   }
+
+  /// The contact given, checked by `validate`.
+  var contact: Contact? { email.flatMap { Contact(email: $0) } ?? sms.flatMap { Contact(phone: $0) } }
 
   func run() throws {
     let store = try storeOptions.records(creating: true)
     let user = try userArgument.name()
     try unknownUser.check(user)
+    if let contact { return try enroll(contact, for: user, in: store) }
+    let previous = force ? try? store.read(user) : nil
     try store.refuseExisting(user, force: force)
 
     let secret: SecretBytes
@@ -90,6 +118,8 @@ struct Enroll: ParsableCommand {
     let uri = KeyURI.make(secret: secret, parameters: parameters, issuer: issuer, label: label)
     let now = SystemClock.now()
     var record = UserRecord(parameters: parameters, secret: secret, enrolled: now)
+    // A contact stays beside the new secret.
+    record.contact = previous?.contact
 
     // Show the URI before asking for a code; with --json the result goes to standard output
     // at the end, so the URI goes to standard error when a code is asked for.

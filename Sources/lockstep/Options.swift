@@ -86,6 +86,14 @@ struct StoreOptions: ParsableArguments {
     return .agent(AgentClient(socket: configuration.socket, timeoutSeconds: AgentClient.defaultTimeout))
   }
 
+  /// The agent that sends codes for this host: the one the configuration names, or the one at
+  /// the default socket. Its exchanges may take as long as a send to a provider does.
+  func sendingAgent() throws(Failure) -> AgentClient {
+    let configuration = try configuration
+    let seconds = AgentClient.defaultTimeout + (configuration?.delivery.limits.sendTimeoutSeconds ?? 30)
+    return AgentClient(socket: configuration?.socket ?? AgentProtocol.defaultSocket, timeoutSeconds: seconds)
+  }
+
   /// Checks that the process runs as root, then opens and checks this host's store directory.
   func open() throws(Failure) -> Store {
     try requireRoot()

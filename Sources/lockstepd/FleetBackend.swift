@@ -456,7 +456,8 @@ final class FleetBackend: Backend, @unchecked Sendable {
     }
     guard record.contact == nil, record.parameters.kind != .delivered else {
       throw RecordFailure(
-        "the fleet store does not hold contacts for sent codes yet; give \(user) an authenticator app, or use a host's own store")
+        "the fleet store does not hold contacts for sent codes yet; give \(user) an authenticator app, or use a host's own store"
+      )
     }
     guard let random = SystemRandom.bytes(count: 8) else { throw RecordFailure("getrandom failed") }
     let version = Int64(bitPattern: random.reduce(0) { $0 << 8 | UInt64($1) })

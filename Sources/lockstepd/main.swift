@@ -1,6 +1,8 @@
 import Foundation
 import LockstepConfiguration
 import LockstepCore
+import LockstepDelivery
+import LockstepNettle
 import LockstepPlatform
 import Logging
 
@@ -66,15 +68,36 @@ do {
 }
 if let fleet = backend as? FleetBackend { fleet.startPruning() }
 logger.notice("listening on \(configuration.socket); \(describe(configuration))")
-RequestServer(listener: listener, backend: backend, requestSeconds: configuration.timeoutSeconds, logger: logger)
-  .serve()
+// A send waits for the provider as well: its deadline is longer.
+RequestServer(
+  listener: listener, backend: backend,
+  requestSeconds: configuration.timeoutSeconds + configuration.delivery.limits.sendTimeoutSeconds, logger: logger
+)
+.serve()
 
 /// The backend the configuration names, with its keys read and checked.
 func makeBackend(_ configuration: AgentConfiguration, logger: Logger) throws -> any Backend {
+  let delivery = configuration.delivery
   if let store = configuration.store {
+    let hostKeyPath = configuration.hostKey ?? HostKey.defaultPath
+    var deliverer: Deliverer?
+    if delivery.email != nil || delivery.sms != nil {
+      guard try HostKey(path: hostKeyPath, crypto: NettleCrypto()) != nil else {
+        throw ConfigurationError(
+          path: configPath, line: 0,
+          "sending codes needs the host key \(hostKeyPath), under which their hashes are kept ('lockstep seal' makes it)"
+        )
+      }
+      deliverer = try Deliverer(settings: delivery, limits: delivery.limits, hostName: localHostName())
+    }
     return LocalBackend(
-      path: store, hostKeyPath: configuration.hostKey ?? HostKey.defaultPath,
-      timeoutSeconds: configuration.timeoutSeconds)
+      path: store, hostKeyPath: hostKeyPath, timeoutSeconds: configuration.timeoutSeconds, deliverer: deliverer,
+      limits: delivery.limits, logger: logger)
+  }
+  if delivery.email != nil || delivery.sms != nil {
+    throw ConfigurationError(
+      path: configPath, line: 0,
+      "sending codes ('email =', 'sms =') works with 'store =' only: the fleet store holds no contacts yet")
   }
   guard let url = configuration.database, let hostName = configuration.hostName, let keyPath = configuration.fleetKey
   else { throw ConfigurationError(path: configPath, line: 0, "incomplete fleet configuration") }
@@ -92,6 +115,13 @@ func makeBackend(_ configuration: AgentConfiguration, logger: Logger) throws -> 
   let pool = try DatabasePool(url: url, password: password, size: configuration.poolSize, logger: logger)
   return FleetBackend(
     pool: pool, hostName: hostName, key: key, timeoutSeconds: configuration.timeoutSeconds, logger: logger)
+}
+
+/// This host's name, for the messages that carry codes.
+func localHostName() -> String {
+  var buffer = [CChar](repeating: 0, count: 256)
+  guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+  return String(cString: buffer)
 }
 
 func describe(_ configuration: AgentConfiguration) -> String {

@@ -21,12 +21,16 @@ import Testing
       .store(alice, record: SecretBytes(Array("text".utf8)), mode: .replace),
       .update(alice, expected: SecretBytes(Array("before".utf8)), record: SecretBytes(Array("after".utf8))),
       .remove(alice), .list(after: nil), .list(after: alice), .status,
+      .send(SendRequest(user: alice, service: "sshd", remoteHost: "192.0.2.7")),
+      .deliver(alice, contact: .sms("+447700900123"), code: SecretBytes(Array("12345678".utf8))),
+      .deliver(alice, contact: .email("alice@example.com"), code: SecretBytes(Array("123456".utf8))),
     ]
   }
 
   static var replies: [AgentReply] {
     [
-      .enrollment(nil), .enrollment(TokenParameters(kind: .hotp, algorithm: .sha256, digits: 8, period: 60)),
+      .enrollment(nil, offer: nil),
+      .enrollment(TokenParameters(kind: .hotp, algorithm: .sha256, digits: 8, period: 60), offer: nil),
       .verdict(.accepted(.code(step: 58_333_333)), kind: .totp),
       .verdict(.accepted(.backupCode(remaining: 4)), kind: .totp),
       .verdict(.rejected(.wrongCode, failures: 3, lockedUntil: nil), kind: .hotp),
@@ -39,14 +43,26 @@ import Testing
       .done(changed: false),
       .status([AgentStatusLine(name: "tls", healthy: true, detail: "TLSv1.3")]), .unavailable("down"), .refused("no"),
       .outdated,
+      .enrollment(
+        TokenParameters(kind: .delivered, algorithm: .sha1, digits: 6, period: 30),
+        offer: DeliveryOffer(channel: .sms, hint: "••0123")),
+      .verdict(.accepted(.sentCode), kind: .delivered),
+      .sent(DeliveryOffer(channel: .email, hint: "a•••@example.com"), lifetimeSeconds: 300),
+      .notSent(.cooldown(until: 1_750_000_060)), .notSent(.userLimit(until: 1_750_000_600)),
+      .notSent(.sourceLimit(until: 1_750_000_600)), .notSent(.lockedOut(until: 1_750_000_900)),
+      .notSent(.noChannel), .notSent(.deliveryFailed),
     ]
   }
 
   @Test func aLookupIsTheDocumentedBytes() throws {
-    // Version 1, type 1, then the name as a 16-bit big-endian length and its bytes.
-    #expect(AgentRequest.lookup(Self.alice).encoded() == [1, 1, 0, 5] + Array("alice".utf8))
-    // Version 1, type 128 (enrollment), absent.
-    #expect(AgentReply.enrollment(nil).encoded() == [1, 128, 0])
+    // Version 2, type 1, then the name as a 16-bit big-endian length and its bytes.
+    #expect(AgentRequest.lookup(Self.alice).encoded() == [2, 1, 0, 5] + Array("alice".utf8))
+    // Version 2, type 128 (enrollment), absent, no offer.
+    #expect(AgentReply.enrollment(nil, offer: nil).encoded() == [2, 128, 0, 0])
+    // An offer: the channel (2, SMS), then the hint as a field.
+    #expect(
+      AgentReply.enrollment(nil, offer: DeliveryOffer(channel: .sms, hint: "x")).encoded() == [2, 128, 0, 1, 2, 0, 1]
+        + Array("x".utf8))
   }
 
   @Test func everyRequestReadsBackAsWritten() throws {
@@ -91,11 +107,20 @@ import Testing
 
   @Test func otherVersionsTypesAndTrailingBytesAreRefused() {
     var otherVersion = AgentRequest.list(after: nil).encoded()
-    otherVersion[0] = 2
+    // Version 1, the release before codes were sent, is refused like any other.
+    otherVersion[0] = 1
     #expect(throws: WireError("unsupported protocol version")) { try AgentRequest.decode(otherVersion) }
-    #expect(throws: WireError("unknown request type")) { try AgentRequest.decode([1, 99]) }
-    #expect(throws: WireError("trailing bytes")) { try AgentRequest.decode(AgentRequest.list(after: nil).encoded() + [0]) }
-    #expect(throws: WireError("unknown reply type")) { try AgentReply.decode([1, 2]) }
+    #expect(throws: WireError("unknown request type")) { try AgentRequest.decode([2, 99]) }
+    #expect(throws: WireError("trailing bytes")) {
+      try AgentRequest.decode(AgentRequest.list(after: nil).encoded() + [0])
+    }
+    #expect(throws: WireError("unknown reply type")) { try AgentReply.decode([2, 2]) }
+    // A contact that is not one (a line break in an address) is refused, not carried.
+    var contact = AgentRequest.deliver(
+      Self.alice, contact: .email("alice@example.com"), code: SecretBytes(Array("123456".utf8))
+    ).encoded()
+    contact[contact.firstIndex(of: UInt8(ascii: "@"))!] = UInt8(ascii: "\n")
+    #expect(throws: WireError("invalid contact")) { try AgentRequest.decode(contact) }
   }
 
   @Test func aVerifyRequestOutsideTheModulesLimitsIsRefused() {
@@ -127,13 +152,13 @@ import Testing
       seen.user = user
       seen.peer = try? connection.peerUID()
       try? connection.sendMessage(
-        AgentReply.enrollment(.standard).encoded(), deadline: MonotonicClock.now() + 5_000_000_000)
+        AgentReply.enrollment(.standard, offer: nil).encoded(), deadline: MonotonicClock.now() + 5_000_000_000)
     }
     served.start()
     let deadline = MonotonicClock.now() + 5_000_000_000
     let reply = try AgentConnection.connect(to: path, deadline: deadline).exchange(
       .lookup(Self.alice), deadline: deadline)
-    guard case .enrollment(let parameters?) = reply else {
+    guard case .enrollment(let parameters?, nil) = reply else {
       Issue.record("reply: \(reply)")
       return
     }

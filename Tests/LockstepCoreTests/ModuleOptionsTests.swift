@@ -31,7 +31,7 @@ struct ModuleOptionsTests {
       ("window", \.window, 1, 0...10), ("lookahead", \.lookahead, 10, 0...100),
       ("max_failures", \.maxFailures, 5, 1...1000), ("lockout", \.lockoutSeconds, 900, 0...31_536_000),
       ("fail_delay", \.failDelayMilliseconds, 500, 0...10_000), ("lock_timeout", \.lockTimeoutSeconds, 5, 1...600),
-      ("agent_timeout", \.agentTimeoutSeconds, 5, 1...60),
+      ("agent_timeout", \.agentTimeoutSeconds, 5, 1...60), ("send_timeout", \.sendTimeoutSeconds, 10, 1...60),
     ]
   }
 
@@ -225,6 +225,20 @@ struct ModuleOptionsTests {
     }
   }
 
+  @Test("send_at_once needs an agent, and the prompt names the channel unless prompt= is given")
+  func sending() {
+    #expect(
+      ModuleOptions(arguments: ["send_at_once"]).problems == [
+        "'send_at_once' needs 'agent=': lockstepd sends the codes"
+      ])
+    let options = ModuleOptions(arguments: ["agent=/run/a.sock", "send_at_once"])
+    #expect(options.problems.isEmpty && options.sendAtOnce)
+    let offer = DeliveryOffer(channel: .sms, hint: "••0123")
+    #expect(options.prompt(offering: offer) == "Verification code (press Enter to have one sent by SMS to ••0123): ")
+    #expect(options.prompt(offering: nil) == "Verification code: ")
+    #expect(ModuleOptions(arguments: ["agent=/run/a.sock", "prompt=Code: "]).prompt(offering: offer) == "Code: ")
+  }
+
   @Test("the summary states the options and nothing else")
   func summary() {
     let options = ModuleOptions(arguments: [
@@ -235,7 +249,7 @@ struct ModuleOptionsTests {
       summary
         == "store=/srv/otp agent=- host_key=/etc/lockstep/host.key nullok=false window=2 lookahead=10 max_failures=5 lockout=900 echo=false "
         + "first_pass=try_first_pass forward_pass=false fail_delay=500 lock_timeout=5 agent_timeout=5 "
-        + "lockout_message=false "
+        + "lockout_message=false send_timeout=10 send_at_once=false "
         + "prompt=\"Code = ?\"")
     #expect(!summary.contains("hunter2"))
   }

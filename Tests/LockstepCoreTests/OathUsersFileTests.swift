@@ -165,6 +165,7 @@ struct OathUsersFileTests {
           "--totp", "-d", "\(digits)", "-s", "\(entry.parameters.period)s", "-N", "@\(time)", hex,
         ])
         #expect(code(entry, counter: UInt64(entry.parameters.timeStep(at: time))) == expected, "\(entry.user)")
+      case .delivered: Issue.record("pam_oath has no sent codes: \(entry.user)")
       }
     }
   }

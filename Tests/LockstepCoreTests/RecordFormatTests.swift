@@ -2,7 +2,7 @@ import LockstepCore
 import Testing
 
 /// Parses record text, turning the typed error into a `Result` for easy checking.
-private func parse(_ text: [UInt8]) -> Result<UserRecord, LineError> {
+func parse(_ text: [UInt8]) -> Result<UserRecord, LineError> {
   text.withUnsafeBytes { buffer -> Result<UserRecord, LineError> in
     do throws(LineError) {
       return .success(try RecordFormat.parse(buffer))
@@ -12,10 +12,10 @@ private func parse(_ text: [UInt8]) -> Result<UserRecord, LineError> {
   }
 }
 
-private func parse(_ text: String) -> Result<UserRecord, LineError> { parse(utf8(text)) }
+func parse(_ text: String) -> Result<UserRecord, LineError> { parse(utf8(text)) }
 
 /// Every field of two records, compared one by one.
-private func expectSameRecord(_ a: UserRecord, _ b: UserRecord, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectSameRecord(_ a: UserRecord, _ b: UserRecord, sourceLocation: SourceLocation = #_sourceLocation) {
   #expect(a.parameters.kind == b.parameters.kind, sourceLocation: sourceLocation)
   #expect(a.parameters.algorithm == b.parameters.algorithm, sourceLocation: sourceLocation)
   #expect(a.parameters.digits == b.parameters.digits, sourceLocation: sourceLocation)
@@ -32,6 +32,8 @@ private func expectSameRecord(_ a: UserRecord, _ b: UserRecord, sourceLocation: 
   #expect(a.backupCodes.salt == b.backupCodes.salt, sourceLocation: sourceLocation)
   #expect(a.backupCodes.hashes == b.backupCodes.hashes, sourceLocation: sourceLocation)
   #expect(a.stateID == b.stateID, sourceLocation: sourceLocation)
+  #expect(a.contact == b.contact, sourceLocation: sourceLocation)
+  #expect(a.state.sent == b.state.sent, sourceLocation: sourceLocation)
 }
 
 /// The lines of a complete, valid record, for the malformed cases to change one at a time.

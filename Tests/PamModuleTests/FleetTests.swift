@@ -316,7 +316,7 @@ import Testing
       close(descriptor)
     }
     // Still there, and still answering.
-    guard case .enrollment(let parameters?) = try fleet.a.exchange(.lookup(UserName("alice")!)) else {
+    guard case .enrollment(let parameters?, nil) = try fleet.a.exchange(.lookup(UserName("alice")!)) else {
       throw TestFailure("the agent did not answer after its clients hung up: \(fleet.a.log)")
     }
     #expect(parameters == .standard)
