@@ -142,6 +142,23 @@ public struct Deliverer: Sendable {
   }
 }
 
+extension Deliverer: CustomStringConvertible, CustomReflectable {
+  /// The channels and providers, never a credential.
+  public var description: String {
+    let email = settings.email.map { $0.rawValue } ?? "off"
+    let sms = settings.sms.map { $0.rawValue } ?? "off"
+    return "Deliverer(email: \(email), sms: \(sms), host: \(hostName))"
+  }
+
+  /// What `dump` and the debugger show: the description, so that no credential is reflected.
+  public var customMirror: Mirror { Mirror(self, children: ["description": description]) }
+}
+
+extension Deliverer.Credentials: CustomStringConvertible, CustomReflectable {
+  var description: String { "credentials" }
+  var customMirror: Mirror { Mirror(self, children: [:]) }
+}
+
 /// What a provider said when it took a message.
 public struct DeliveryReceipt: Sendable {
   /// "sendmail", "smtp", "twilio", "vonage" or "webhook".
