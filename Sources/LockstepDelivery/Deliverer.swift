@@ -27,6 +27,10 @@ public struct Deliverer: Sendable {
 
   /// Reads the credential files now (a missing or unsafe file is an error naming the file, never its content).
   public init(settings: DeliverySettings, limits: DeliveryLimits, hostName: String) throws(DeliveryError) {
+    // It goes into a mail header ({host} in the subject) and the Message-ID: printable ASCII only.
+    guard !hostName.isEmpty, hostName.utf8.count <= 255, hostName.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+      throw DeliveryError("the host name for messages needs printable ASCII without spaces, at most 255 characters")
+    }
     self.settings = settings
     self.limits = limits
     self.hostName = hostName

@@ -353,6 +353,11 @@ import Testing
       #expect(!text.contains("webhook-token-0b5a"), "\(text)")
     }
     #expect(String(describing: deliverer) == "Deliverer(email: off, sms: webhook, host: \(Self.host))")
+    // The host name goes into a header: a line break in it is refused.
+    let configuration = try world.configuration(lines(good))
+    #expect(throws: DeliveryError.self) {
+      try Deliverer(settings: configuration.delivery, limits: DeliveryLimits(), hostName: "evil\r\nBcc: x@example.com")
+    }
     // A password given where a path goes is refused without being repeated.
     let error = #expect(throws: ConfigurationError.self) {
       try world.configuration(["email = smtp", "smtp-password-file = hunter2-password"])
