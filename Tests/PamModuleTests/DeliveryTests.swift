@@ -654,7 +654,8 @@ import Testing
     ])
     let started = monotonicSeconds()
     let reason = Self.failure(deliverer, to: Self.ukMobile)
-    #expect(monotonicSeconds() - started < 1)
+    // Refused at once: nowhere near the default send-timeout of 8 s, even on a loaded machine.
+    #expect(monotonicSeconds() - started < 2)
     #expect(reason.hasPrefix("twilio: ") && reason.contains("onnect"), "\(reason)")
   }
 
