@@ -27,6 +27,10 @@ public struct Deliverer: Sendable {
 
   /// Reads the credential files now (a missing or unsafe file is an error naming the file, never its content).
   public init(settings: DeliverySettings, limits: DeliveryLimits, hostName: String) throws(DeliveryError) {
+    // It goes into a mail header ({host} in the subject) and the Message-ID: printable ASCII only.
+    guard !hostName.isEmpty, hostName.utf8.count <= 255, hostName.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+      throw DeliveryError("the host name for messages needs printable ASCII without spaces, at most 255 characters")
+    }
     self.settings = settings
     self.limits = limits
     self.hostName = hostName
@@ -140,6 +144,23 @@ public struct Deliverer: Sendable {
     }
     return text
   }
+}
+
+extension Deliverer: CustomStringConvertible, CustomReflectable {
+  /// The channels and providers, never a credential.
+  public var description: String {
+    let email = settings.email.map { $0.rawValue } ?? "off"
+    let sms = settings.sms.map { $0.rawValue } ?? "off"
+    return "Deliverer(email: \(email), sms: \(sms), host: \(hostName))"
+  }
+
+  /// What `dump` and the debugger show: the description, so that no credential is reflected.
+  public var customMirror: Mirror { Mirror(self, children: ["description": description]) }
+}
+
+extension Deliverer.Credentials: CustomStringConvertible, CustomReflectable {
+  var description: String { "credentials" }
+  var customMirror: Mirror { Mirror(self, children: [:]) }
 }
 
 /// What a provider said when it took a message.

@@ -8,12 +8,15 @@ import LockstepPlatform
 /// configuration. A command still running at the deadline is killed (`SIGKILL`) and reaped.
 enum Sendmail {
   static func send(_ mail: MailMessage, command: [String], deadline: UInt64) throws(DeliveryError) -> DeliveryReceipt {
+    guard let program = command.first, program.hasPrefix("/") else {
+      throw DeliveryError("sendmail: the command needs an absolute path")
+    }
     let result = try run(command, input: mail.text(newline: "\n"), deadline: deadline)
     guard result.status == 0 else {
       let line = result.errorOutput.split(separator: "\n").first.map(String.init) ?? ""
       let what =
         result.status > 128 ? "was killed by signal \(result.status - 128)" : "exited with status \(result.status)"
-      throw DeliveryError("sendmail: \(command[0]) \(what)" + (line.isEmpty ? "" : ": " + printable(line)))
+      throw DeliveryError("sendmail: \(program) \(what)" + (line.isEmpty ? "" : ": " + printable(line)))
     }
     return DeliveryReceipt(provider: "sendmail", messageID: mail.messageID)
   }
