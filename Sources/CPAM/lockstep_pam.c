@@ -17,8 +17,8 @@ int lockstep_pam_ask(pam_handle_t *pamh, int style, const char *prompt, char **a
   return result;
 }
 
-int lockstep_pam_error(pam_handle_t *pamh, const char *message) {
-  return pam_prompt(pamh, PAM_ERROR_MSG, NULL, "%s", message);
+int lockstep_pam_show(pam_handle_t *pamh, int style, const char *message) {
+  return pam_prompt(pamh, style, NULL, "%s", message);
 }
 
 void lockstep_pam_release_answer(char *answer) {

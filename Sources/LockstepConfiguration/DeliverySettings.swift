@@ -20,7 +20,8 @@ public struct DeliverySettings: Equatable, Sendable {
     case twilio, vonage, webhook
   }
 
-  /// The limits on sent codes (`sends-per-user =` … `code-digits =`).
+  /// The limits on sent codes (`sends-per-user =` … `send-timeout =`). A sent code has as
+  /// many digits as the user's record says (`lockstep enroll --digits`, 6 to 8).
   public var limits = DeliveryLimits()
 
   /// `email =`: off when nil.
@@ -133,7 +134,6 @@ public struct DeliverySettings: Equatable, Sendable {
     case "code-lifetime": limits.codeLifetimeSeconds = try number(60...900)
     case "code-attempts": limits.attemptsPerCode = try number(1...10)
     case "send-timeout": limits.sendTimeoutSeconds = try number(1...30)
-    case "code-digits": limits.codeDigits = try number(6...8)
     case "email":
       guard let transport = EmailTransport(rawValue: value) else { throw fail("'email' needs 'sendmail' or 'smtp'") }
       email = transport

@@ -18,8 +18,6 @@ public struct DeliveryLimits: Equatable, Sendable {
   public var attemptsPerCode = 3
   /// `send-timeout =`: seconds one send to a provider may take, connecting included.
   public var sendTimeoutSeconds = 8
-  /// `code-digits =`: digits in a sent code (6 to 8).
-  public var codeDigits = 6
 
   public init() {}
 }

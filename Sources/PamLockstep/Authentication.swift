@@ -233,7 +233,7 @@ final class Authentication {
     case .success(.sent(let sent, let lifetime)):
       let minutes = max(1, (lifetime + 59) / 60)
       log(LOG_INFO, "the agent sent a code by \(sent.channel.name)", user: user.description)
-      session.tell(
+      session.inform(
         "Code sent by \(sent.channel.name) to \(ModuleOptions.printable(sent.hint)); "
           + "it expires in \(minutes) minute\(minutes == 1 ? "" : "s").")
     case .success(.notSent(let refusal)):

@@ -62,7 +62,12 @@ struct PAMSession {
   /// Shows `message` to the user as an error (`PAM_ERROR_MSG`); what the application does with
   /// it (sshd and sudo print it) is its own affair, so the result is not needed.
   func tell(_ message: String) {
-    _ = message.withCString { lockstep_pam_error(handle, $0) }
+    _ = message.withCString { lockstep_pam_show(handle, PAM_ERROR_MSG, $0) }
+  }
+
+  /// Shows `message` to the user as information (`PAM_TEXT_INFO`), like `tell`.
+  func inform(_ message: String) {
+    _ = message.withCString { lockstep_pam_show(handle, PAM_TEXT_INFO, $0) }
   }
 
   /// Logs `message` through `pam_syslog(3)`.

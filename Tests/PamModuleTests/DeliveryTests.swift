@@ -141,7 +141,7 @@ import Testing
     let password = try world.secretFile("smtp.password", Self.smtpPassword)
     let first = try world.configuration([
       "sends-per-user = 5", "send-window = 900", "resend-cooldown = 30", "sends-per-source = 50",
-      "code-lifetime = 120", "code-attempts = 4", "send-timeout = 3", "code-digits = 8",
+      "code-lifetime = 120", "code-attempts = 4", "send-timeout = 3",
       "email = smtp", "email-from = lockstep@example.com", "email-subject = Code for {host}",
       "smtp-url = smtps://mail.example.com", "smtp-user = lockstep", "smtp-password-file = \(password)",
       "smtp-ca-file = /etc/ssl/mail-ca.pem", "sms = twilio", "twilio-account-sid = \(Self.account)",
@@ -152,7 +152,7 @@ import Testing
     var limits = DeliveryLimits()
     (limits.sendsPerUser, limits.sendWindowSeconds, limits.resendCooldownSeconds) = (5, 900, 30)
     (limits.sendsPerSource, limits.codeLifetimeSeconds, limits.attemptsPerCode) = (50, 120, 4)
-    (limits.sendTimeoutSeconds, limits.codeDigits) = (3, 8)
+    limits.sendTimeoutSeconds = 3
     #expect(first.limits == limits)
     #expect(first.email == .smtp && first.emailFrom == "lockstep@example.com")
     #expect(first.emailSubject.text == "Code for {host}")
@@ -193,7 +193,7 @@ import Testing
     // The defaults: no delivery, the documented limits, sendmail's command line and the templates.
     let none = try world.configuration([]).delivery
     #expect(none.email == nil && none.sms == nil && none.limits == DeliveryLimits())
-    #expect(none.limits.codeDigits == 6 && none.limits.sendTimeoutSeconds == 8)
+    #expect(none.limits.sendsPerUser == 3 && none.limits.sendTimeoutSeconds == 8)
     #expect(none.sendmailCommand == ["/usr/sbin/sendmail", "-t", "-i"])
     #expect(none.emailSubject.render(code: "1", minutes: 5, host: "h1") == "Login code for h1")
     #expect(
@@ -217,9 +217,7 @@ import Testing
     ("code-attempts = 11", "'code-attempts' needs a whole number from 1 to 10"),
     ("send-timeout = 0", "'send-timeout' needs a whole number from 1 to 30"),
     ("send-timeout = 31", "'send-timeout' needs a whole number from 1 to 30"),
-    ("code-digits = 5", "'code-digits' needs a whole number from 6 to 8"),
-    ("code-digits = 9", "'code-digits' needs a whole number from 6 to 8"),
-    ("code-digits = six", "'code-digits' needs a whole number from 6 to 8"),
+    ("code-digits = 8", "unknown key 'code-digits'"),
     ("email = pigeon", "'email' needs 'sendmail' or 'smtp'"),
     ("sendmail = sendmail -t", "'sendmail' needs a command: an absolute path, then its arguments"),
     ("email-from = not an address", "'email-from' needs an email address"),

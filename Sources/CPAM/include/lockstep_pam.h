@@ -16,9 +16,9 @@ void lockstep_pam_log(pam_handle_t *pamh, int priority, const char *message);
    that the caller must release with lockstep_pam_release_answer. Returns a PAM code. */
 int lockstep_pam_ask(pam_handle_t *pamh, int style, const char *prompt, char **answer);
 
-/* Shows one error message through the conversation (what the pam_error(3) macro does).
-   Returns a PAM code. */
-int lockstep_pam_error(pam_handle_t *pamh, const char *message);
+/* Shows one message through the conversation: style PAM_ERROR_MSG (what the pam_error(3)
+   macro does) or PAM_TEXT_INFO (pam_info(3)). Returns a PAM code. */
+int lockstep_pam_show(pam_handle_t *pamh, int style, const char *message);
 
 /* Wipes and frees an answer from lockstep_pam_ask (NULL is allowed). */
 void lockstep_pam_release_answer(char *answer);

@@ -20,6 +20,10 @@
  * here, so every line the module logs through pam_syslog lands in the file named by
  * --syslog (or $LOCKSTEP_DRIVER_SYSLOG) instead of the machine's log.
  *
+ * An answer given with --answer-command is the first line a shell command prints, run when
+ * the prompt comes (a code sent by email or SMS, read from the test's mailbox); the line is
+ * printed as "commanded <answer>" so the test knows what was typed.
+ *
  * With --timing it prints "after_answer_us <N>": the microseconds from the conversation's
  * last answer to pam_authenticate's return, on the monotonic clock (what a client measures
  * from sending its answer to hearing the verdict).
@@ -62,6 +66,7 @@
 
 static char *answers[MAX_ANSWERS];
 static int answer_allocated[MAX_ANSWERS];
+static int answer_is_command[MAX_ANSWERS];
 static int answer_count;
 static int next_answer;
 static int conversation_fails;
@@ -73,6 +78,7 @@ static int report_hashing;
 static long long answered_ns = -1;
 
 static void inspect_descriptors(void);
+static char *command_answer(const char *command);
 
 /* ---- syslog stand-in -------------------------------------------------------------------- */
 
@@ -167,7 +173,11 @@ static int converse(int count, const struct pam_message **messages, struct pam_r
         free(out);
         return PAM_CONV_ERR;
       }
-      out[i].resp = strdup(answers[next_answer++]);
+      if (answer_is_command[next_answer]) {
+        out[i].resp = command_answer(answers[next_answer++]);
+      } else {
+        out[i].resp = strdup(answers[next_answer++]);
+      }
       answered_ns = monotonic_ns();
       break;
     case PAM_ERROR_MSG: print_text("error", m->msg); break;
@@ -180,6 +190,19 @@ static int converse(int count, const struct pam_message **messages, struct pam_r
 }
 
 /* ---- helpers ---------------------------------------------------------------------------- */
+
+/* The first line `command` prints through /bin/sh, without its newline ("" when it prints none). */
+static char *command_answer(const char *command) {
+  char line[1024] = "";
+  FILE *output = popen(command, "r");
+  if (output != NULL) {
+    if (fgets(line, sizeof line, output) == NULL) line[0] = 0;
+    pclose(output);
+  }
+  line[strcspn(line, "\n")] = 0;
+  printf("commanded %s\n", line);
+  return strdup(line);
+}
 
 static const char *code_name(int code) {
   switch (code) {
@@ -550,7 +573,7 @@ static void scan_memory(void) {
 static void usage(void) {
   fprintf(stderr,
           "usage: pam-driver --confdir DIR [--service NAME] [--user NAME | --no-user]\n"
-          "       [--answer TEXT | --answer-hex HEX | --answer-repeat COUNT:CHAR]...\n"
+          "       [--answer TEXT | --answer-hex HEX | --answer-repeat COUNT:CHAR | --answer-command SH]...\n"
           "       [--rhost HOST] [--no-conv] [--fail-conv] [--cycles N] [--syslog FILE]\n"
           "       [--check-host] [--timing] [--report-hashing] [--scan-for HEX]... [--ready-fifo PATH --start-fifo PATH\n"
           "       [--sync-at start|prompt]]\n");
@@ -592,6 +615,7 @@ int main(int argc, char **argv) {
       else if (!strcmp(a, "--scan-for") && pattern_count < MAX_PATTERNS && valid_hex(v)) patterns[pattern_count++] = v;
       else if (answer_count >= MAX_ANSWERS) usage();
       else if (!strcmp(a, "--answer")) answers[answer_count++] = argv[i];
+      else if (!strcmp(a, "--answer-command")) answer_is_command[answer_count] = 1, answers[answer_count++] = argv[i];
       else if (!strcmp(a, "--answer-hex")) answer_allocated[answer_count] = 1, answers[answer_count++] = from_hex(v);
       else if (!strcmp(a, "--answer-repeat")) answer_allocated[answer_count] = 1, answers[answer_count++] = repeated(v);
       else usage();

@@ -13,10 +13,13 @@ final class AgentProcess {
   /// What it printed.
   let logPath: String
   private var child: Child?
+  /// The agent's environment (datefudge's, for a test that sets its clock), from its next start.
+  var environment: [String: String]
 
   /// Writes a configuration of `lines` (`key = value`, the socket added) to `directory` and
-  /// starts the agent as `name`; returns once it accepts connections.
-  init(in directory: String, name: String, lines: [String]) throws {
+  /// starts the agent as `name`, in `environment`; returns once it accepts connections.
+  init(in directory: String, name: String, lines: [String], environment: [String: String] = [:]) throws {
+    self.environment = environment
     socket = directory + "/\(name).sock"
     configPath = directory + "/\(name).conf"
     logPath = directory + "/\(name).log"
@@ -42,7 +45,7 @@ final class AgentProcess {
 
   /// Starts the agent and waits (with a deadline) until its socket answers.
   func start() throws {
-    child = try Child(Paths.agent, ["--config", configPath], output: logPath)
+    child = try Child(Paths.agent, ["--config", configPath], environment: environment, output: logPath)
     let deadline = MonotonicClock.now() + 20_000_000_000
     while MonotonicClock.now() < deadline {
       if let child, child.hasExited { throw TestFailure("lockstepd exited: \(log)") }

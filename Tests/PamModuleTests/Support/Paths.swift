@@ -24,4 +24,7 @@ enum Paths {
   static let strace = "/usr/bin/strace"
   /// libfaketime, which freezes the clock of the driver process at a chosen time.
   static let faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+  /// datefudge's library (Debian's `datefudge`), which sets the clock of a Swift program
+  /// (libfaketime hides a Swift program's arguments from it).
+  static let datefudge = "/usr/lib/x86_64-linux-gnu/datefudge/datefudge.so"
 }
