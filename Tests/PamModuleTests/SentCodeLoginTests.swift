@@ -15,7 +15,7 @@ import Testing
 
   @Test func enterSendsACodeThatLogsInOnce() throws {
     let world = try SentCodeWorld()
-    try world.enroll("alice", email: "alice@example.com")
+    try world.enroll("alice")
     let login = try world.login(answers: ["", world.code(1)])
     #expect(login.result == "PAM_SUCCESS", "\(login.lines) \(world.agentLog)")
     #expect(login.prompts.map(\.text) == [Self.prompt, Self.prompt])
@@ -49,7 +49,7 @@ import Testing
 
   @Test func aCodeExpiresAfterItsLifetime() throws {
     let world = try SentCodeWorld()
-    try world.enroll("alice", email: "alice@example.com")
+    try world.enroll("alice")
     // Sent, then the user gives up at the next prompt (no answer left: the conversation fails).
     let first = try world.login(answers: [""])
     #expect(first.lines.contains(Self.sent), "\(first.lines) \(world.agentLog)")
@@ -66,7 +66,7 @@ import Testing
 
   @Test func theResendCooldownAndThePerUserLimitHold() throws {
     let world = try SentCodeWorld()
-    try world.enroll("alice", email: "alice@example.com")
+    try world.enroll("alice")
     #expect(try world.login(answers: [""]).lines.contains(Self.sent))
     // Enter again at once: refused by the cooldown, and the module says how long to wait.
     let soon = try world.login(answers: [""], at: Self.t + 20)
@@ -89,7 +89,7 @@ import Testing
 
   @Test func onePerSourceLimitCoversEveryUser() throws {
     let world = try SentCodeWorld(lines: ["sends-per-source = 2"])
-    for user in ["alice", "bob", "carol"] { try world.enroll(user, email: "alice@example.com") }
+    for user in ["alice", "bob", "carol"] { try world.enroll(user) }
     #expect(try world.login("alice", answers: [""]).lines.contains(Self.sent))
     #expect(try world.login("bob", answers: [""]).lines.contains(Self.sent))
     let sprayed = try world.login("carol", answers: [""])
@@ -101,7 +101,7 @@ import Testing
 
   @Test func theThirdWrongAnswerBurnsTheCode() throws {
     let world = try SentCodeWorld()
-    try world.enroll("alice", email: "alice@example.com")
+    try world.enroll("alice")
     let wrong = try world.login(answers: ["", "000000"])
     #expect(wrong.result == "PAM_AUTH_ERR")
     let code = try #require(
@@ -117,7 +117,7 @@ import Testing
 
   @Test func aSlowOrDownProviderGivesAPlainMessageWithinTheDeadline() throws {
     let slow = try SentCodeWorld(lines: ["send-timeout = 2"], sinkArguments: ["--delay", "30"])
-    try slow.enroll("alice", email: "alice@example.com")
+    try slow.enroll("alice")
     let started = monotonicSeconds()
     let login = try slow.login(answers: [""])
     let elapsed = monotonicSeconds() - started
@@ -127,7 +127,7 @@ import Testing
     #expect(slow.agentLog.contains("sending a code by email to a•••@example.com failed"), "\(slow.agentLog)")
 
     let down = try SentCodeWorld(sinkRunning: false)
-    try down.enroll("alice", email: "alice@example.com")
+    try down.enroll("alice")
     let refused = try down.login(answers: [""])
     #expect(refused.lines.contains("error Could not send a code; use a backup code or try again later."))
     // Asked again, so that a backup code can still be typed.
@@ -136,7 +136,7 @@ import Testing
 
   @Test func sendAtOnceSendsBeforeTheFirstPrompt() throws {
     let world = try SentCodeWorld(arguments: ["send_at_once"])
-    try world.enroll("alice", email: "alice@example.com")
+    try world.enroll("alice")
     let login = try world.login(answers: [world.code(1)])
     #expect(login.result == "PAM_SUCCESS", "\(login.lines)")
     #expect(login.lines.first == Self.sent, "\(login.lines)")
@@ -145,7 +145,7 @@ import Testing
 
   @Test func aUserWithAnAppCanAlsoHaveACodeSent() throws {
     let world = try SentCodeWorld(arguments: ["send_at_once"])
-    try world.enroll("alice", email: "alice@example.com", alone: false)
+    try world.enroll("alice", alone: false)
     // send_at_once is for users without an app: this one is asked first.
     let login = try world.login(answers: ["", world.code(1)])
     #expect(login.result == "PAM_SUCCESS", "\(login.lines)")
@@ -157,6 +157,53 @@ import Testing
         secret: Base32.decode(Sandbox.secret)!, counter: step, algorithm: .sha1, digits: 6, crypto: LibCrypto()))
     #expect(
       try world.login(answers: [String(decoding: appCode, as: UTF8.self)], at: Int64(step) * 30).result == "PAM_SUCCESS"
+    )
+  }
+
+  @Test func enrollConfirmsTheAddressWithACodeSentToIt() throws {
+    let world = try SentCodeWorld()
+    func enroll(_ user: String, typing answer: String) throws -> CommandResult {
+      let command =
+        "\(Paths.cli) enroll \(user) --email \(user)@example.com --config \(world.agent.configPath) --allow-unknown-user"
+      return try runCommand("/bin/sh", ["-c", "\(answer) | \(command)"])
+    }
+    let bob = try enroll("bob", typing: world.code(1))
+    #expect(bob.status == 0, "\(bob.error) \(world.agentLog)")
+    #expect(bob.error.contains("A code was sent by email to b•••@example.com."), "\(bob.error)")
+    #expect(bob.output.contains("codes are sent by email to b•••@example.com"))
+    let record = try #require(try world.sandbox.record("bob"))
+    #expect(record.contact == .email("bob@example.com") && record.parameters.kind == .delivered)
+    #expect(record.backupCodes.hashes.count == 10)
+    #expect(try world.messages().contains { $0.contains("To: bob@example.com") })
+
+    // A wrong code saves nothing.
+    let dave = try enroll("dave", typing: "echo 000000")
+    #expect(dave.status != 0)
+    #expect(dave.error.contains("that is not the code sent"), "\(dave.error)")
+    #expect(try world.sandbox.record("dave") == nil)
+
+    // The confirmed address gets bob's login codes.
+    let login = try world.login("bob", answers: ["", world.code(3)])
+    #expect(login.result == "PAM_SUCCESS", "\(login.lines)")
+  }
+
+  @Test func aUserWithAnAppHasACodeSentBySMSThroughTwilio() throws {
+    let twilio = try DeliveryTests.World()
+    let standIn = try twilio.twilio()
+    let world = try SentCodeWorld(lines: try twilio.twilioLines(standIn))
+    try world.enroll("alice", contact: .sms("+447700900123"), alone: false)
+    let code = "\(StandIn.python) \(StandIn.directory)/latest-code.py \(twilio.directory)/sms"
+    // At the real time: the stand-in's certificate is valid from now on, and the agent checks it.
+    let login = try world.login(answers: ["", code], at: SystemClock.now())
+    #expect(login.result == "PAM_SUCCESS", "\(login.lines) \(world.agentLog) \(standIn.output)")
+    #expect(login.prompts.first?.text == "Verification code (press Enter to have one sent by SMS to ••0123): ")
+    #expect(login.lines.contains("info Code sent by SMS to ••0123; it expires in 5 minutes."))
+    // Twilio was asked for a message that lives as long as the code.
+    let request = try #require(try twilio.received("sms").first)
+    #expect(request.contains("\"ValidityPeriod\": \"300\""), "\(request)")
+    #expect(request.contains("+447700900123"))
+    #expect(
+      world.agentLog.contains("sent a code by SMS to +44 •••• ••0123 (provider twilio, message SM"), "\(world.agentLog)"
     )
   }
 }

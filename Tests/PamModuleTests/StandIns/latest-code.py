@@ -5,7 +5,7 @@
 
 DIR is a mail sink's directory (each file a message, read with Python's own email parser,
 which undoes any transfer encoding) or an SMS stand-in's (each file a JSON request whose
-"Body", "text" or "message" is the text sent). The code is the first run of 6 to 8 digits in
+"Body", "text" or "message", at the top or under "fields", is the text sent). The code is the first run of 6 to 8 digits in
 the text. It waits (at most --wait seconds, default 20) until DIR holds --count messages
 (default 1), and reads the newest of those; without a code there, it prints nothing and
 exits 1.
@@ -34,9 +34,10 @@ def text_of(path):
     except ValueError:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         return message.get_body(preferencelist=("plain",)).get_content()
-    for key in ("Body", "text", "message"):
-        if key in request:
-            return request[key]
+    for document in (request, request.get("fields", {})):
+        for key in ("Body", "text", "message"):
+            if key in document:
+                return document[key]
     return ""
 
 

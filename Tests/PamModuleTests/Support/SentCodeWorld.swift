@@ -70,14 +70,14 @@ final class SentCodeWorld {
     sink?.stop()
   }
 
-  /// Enrolls `user` with codes sent to `email`: alone (`kind delivered`), or beside the
+  /// Enrolls `user` with codes sent to `contact`: alone (`kind delivered`), or beside the
   /// sandbox's authenticator secret.
-  func enroll(_ user: String, email: String, alone: Bool = true) throws {
+  func enroll(_ user: String, contact: Contact = .email("alice@example.com"), alone: Bool = true) throws {
     let parameters = alone ? TokenParameters(kind: .delivered, algorithm: .sha1, digits: 6, period: 30) : .standard
     guard let name = UserName(user) else { throw TestFailure("bad user name") }
     var record = UserRecord(
       parameters: parameters, secret: alone ? SecretBytes([]) : Base32.decode(Sandbox.secret)!, enrolled: Self.start)
-    record.contact = Contact(email: email)
+    record.contact = contact
     let store = try Store(path: sandbox.store)
     let lock = try store.lock(name)
     try store.write(record, holding: lock)
