@@ -55,6 +55,7 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
     require(query["period"] == Substring(String(period)) && query["counter"] == nil, "period: \(uri)")
   case .hotp:
     require(query["counter"] == Substring(String(counter)) && query["period"] == nil, "counter: \(uri)")
+  case .delivered: require(false, "a URI was made for a user without an app: \(uri)")
   }
   require(query.count == (issuer.isEmpty ? 4 : 5), "unexpected parameters: \(uri)")
 }

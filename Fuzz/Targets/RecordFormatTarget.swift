@@ -15,7 +15,10 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
   }
   require(input.count <= RecordFormat.maximumSize, "a record larger than the limit was accepted")
   require(record.parameters.isValid, "parameters out of range were accepted: \(record.parameters)")
-  require(record.secret.count > 0, "an empty secret was accepted")
+  require(
+    record.secret.count > 0 || (record.parameters.kind == .delivered && record.contact != nil),
+    "an empty secret was accepted without codes being sent")
+  require(record.parameters.kind != .delivered || record.secret.count == 0, "a delivered record holds a secret")
   require(record.counter <= UserRecord.largestCounter, "a counter beyond the limit was accepted")
   require(UserRecord.offsetRange.contains(record.offset), "an offset out of range was accepted")
   require(

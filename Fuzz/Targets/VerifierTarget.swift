@@ -6,21 +6,23 @@ import LockstepNettle
 /// real HMAC and PBKDF2 of nettle, as the module computes them.
 ///
 /// Input: a byte choosing the token type, algorithm, digits and how the answer is made (as
-/// given, the right code for a step near the current one, or a backup code); the record's
-/// fields and the policy, each brought into its documented range; the clock; a step offset;
-/// the secret; the answer.
+/// given, the right code for a step near the current one, a backup code, or the code sent to
+/// the user); the record's fields and the policy, each brought into its documented range; the
+/// clock; a step offset; a sent code (whether one is pending, when it expires, the attempts it
+/// has left, its digits); the secret; the answer.
 ///
 /// Properties: a locked-out user is refused unchecked; an answer that is not a code changes
 /// nothing; an accepted code is really the code of a step inside the window (or the HOTP
 /// look-ahead) and never of a step at or before the replay watermark; the right code of such
 /// a step, and an unused backup code, are always accepted; a failure counts one, and locks out
-/// at the threshold; and every state the verifier asks the store to write survives the state
+/// at the threshold; a sent code is accepted only while pending and only for its own digits,
+/// and used up then, while any wrong answer takes one of its attempts; and every state the verifier asks the store to write survives the state
 /// slot and the record format, so that no login can leave a record the next login refuses.
 func fuzz(_ input: UnsafeRawBufferPointer) {
   var reader = FuzzInput(input)
   let (parameters, spare) = reader.tokenParameters()
   let kind = parameters.kind
-  let answerMode = spare % 3
+  let answerMode = spare % 4
   let lastStep = reader.integer(Int64.self)
   let times = UInt64(UserRecord.latestTime) + 1
   var record = UserRecord(
@@ -37,6 +39,16 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
     lockoutSeconds: Int(reader.integer(UInt32.self) % 31_536_001))
   let now = reader.integer(Int64.self)
   let delta = Int64(Int8(bitPattern: reader.byte()))
+  let sentByte = reader.byte()
+  let sentCode = (0..<parameters.digits).map { _ in UInt8(ascii: "0") + reader.byte() % 10 }
+  let hostKey = SecretBytes(Array(repeating: 0x5a, count: 32))
+  let user = UserName(bytes: Array("fuzz".utf8))!
+  if sentByte & 1 == 1 || answerMode == 3 {
+    let digest = sentCode.withUnsafeBytes { SentCode.digest(of: $0, for: user, hostKey: hostKey, crypto: NettleCrypto()) }
+    let expires = min(max(now.saturatingAdd(Int64(Int8(bitPattern: sentByte & 0xf0))), 1), UserRecord.latestTime)
+    record.state.sent = SentCodeState(
+      digest: digest, expires: expires, attemptsLeft: Int(sentByte >> 1 & 3), sendsInWindow: 1)
+  }
   var secret = reader.chunk(limit: 64)
   if secret.isEmpty { secret = [0] }
   record.secret = SecretBytes(secret)
@@ -58,8 +70,13 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
     record.backupCodes = BackupCodeHashes.issue(codes: codes, iterations: 1, crypto: crypto) ?? .none
     answer = codes.last ?? []
   }
+  if answerMode == 3 { answer = sentCode }
   let attempt = answer.withUnsafeBytes { Attempt.typed($0) }
-  let (outcome, updated) = verifier.verify(attempt, against: record, now: now)
+  let sentDigest = attempt.code?.withUnsafeBytes {
+    SentCode.digest(of: $0, for: user, hostKey: hostKey, crypto: crypto)
+  }
+  let (outcome, updated) = verifier.verify(attempt, against: record, now: now, sentDigest: sentDigest)
+  let pending = record.state.sent.isPending(at: now)
 
   let locked = record.lockedUntil != 0 && now < record.lockedUntil
   require(locked == (outcome == .lockedOut(until: record.lockedUntil)), "lockout not honoured: \(outcome)")
@@ -84,8 +101,12 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
       let first = Int64(clamping: record.counter)
       require(step >= first && step - first <= policy.lookahead, "accepted counter \(step) outside the look-ahead")
       require(updated?.counter == UInt64(step) + 1, "the counter did not move past the accepted one")
+    case .delivered: require(false, "an app's code was accepted for a record with no secret")
     }
     require(updated?.failures == 0 && updated?.lockedUntil == 0, "a success did not clear the failures")
+  case .accepted(.sentCode):
+    require(pending && answer == sentCode, "a sent code was accepted that is not the pending one")
+    require(updated?.state.sent.digest.isEmpty == true, "the sent code was not used up")
   case .accepted(.backupCode(let remaining)):
     require(updated?.backupCodes.hashes.count == remaining, "the used backup code was not removed")
     require(remaining == record.backupCodes.hashes.count - 1, "not exactly one backup code was used")
@@ -94,6 +115,12 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
     require(updated?.failures == count, "the failure was not recorded")
     let expectLockout = policy.lockoutSeconds > 0 && count >= policy.maxFailures
     require((lockedUntil != nil) == expectLockout, "lockout \(String(describing: lockedUntil)) at \(count) failures")
+    if pending {
+      let left = record.state.sent.attemptsLeft - 1
+      require(
+        updated?.state.sent.attemptsLeft == left && (left > 0) == (updated?.state.sent.digest.isEmpty == false),
+        "a wrong answer did not take exactly one of the sent code's attempts")
+    }
   }
 
   let mustAccept: Bool =
@@ -102,6 +129,7 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
       !locked && step >= 0 && abs(delta) <= policy.window && record.lastStep.map { step > $0 } ?? true
     case (1, .hotp, let step?): !locked && abs(delta) <= policy.lookahead && step < Int64(UserRecord.largestCounter)
     case (2, _, nil): !locked && !record.backupCodes.hashes.isEmpty
+    case (3, _, _): !locked && pending
     default: false
     }
   if mustAccept {

@@ -247,8 +247,10 @@ private struct Fields {
       }
       contact = parsed
     case "sent-code":
+      // All zeros is how a state slot says "none": never a digest.
       sentDigest = try once(
-        sentDigest, Hex.decode(value).flatMap { $0.count == SentCodeState.digestLength ? $0 : nil })
+        sentDigest,
+        Hex.decode(value).flatMap { $0.count == SentCodeState.digestLength && $0.contains { $0 != 0 } ? $0 : nil })
     case "sent-code-expires": sentExpires = try once(sentExpires, number(unixTime))
     case "sent-code-attempts":
       sentAttempts = try once(sentAttempts, number(0...Int64(SentCodeState.largestCount)).map(Int.init))

@@ -1,6 +1,7 @@
 import CCurl
 import Foundation
 import LockstepConfiguration
+import LockstepCore
 
 /// One SMS to send.
 struct SMSRequest {
@@ -95,7 +96,7 @@ enum SMSProviders {
     if let token = credentials.webhookToken { headers.append("Authorization: Bearer \(token)") }
     transfer.set(CURLOPT_HTTPHEADER, list: headers)
     let body =
-      "{\"to\": \(jsonString(request.to)), \"channel\": \"sms\", \"message\": \(jsonString(request.body))}"
+      "{\"to\": \(JSONText.quoted(request.to)), \"channel\": \"sms\", \"message\": \(JSONText.quoted(request.body))}"
     transfer.post(Array(body.utf8))
     transfer.set(CURLOPT_USERAGENT, "lockstepd")
     try transfer.perform("webhook")
@@ -147,29 +148,6 @@ func formEncoded(_ fields: [(String, String)]) -> String {
     return result
   }
   return fields.map { encode($0.0) + "=" + encode($0.1) }.joined(separator: "&")
-}
-
-/// `text` as a JSON string, quotes included: `"` and `\` escaped, control characters as `\uXXXX`
-/// (or their short forms), everything else as it is (JSON is UTF-8).
-func jsonString(_ text: String) -> String {
-  var result = "\""
-  for scalar in text.unicodeScalars {
-    switch scalar {
-    case "\"": result += "\\\""
-    case "\\": result += "\\\\"
-    case "\n": result += "\\n"
-    case "\r": result += "\\r"
-    case "\t": result += "\\t"
-    default:
-      if scalar.value < 0x20 || scalar.value == 0x7f || scalar.value == 0x2028 || scalar.value == 0x2029 {
-        let hex = String(scalar.value, radix: 16)
-        result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      } else {
-        result.unicodeScalars.append(scalar)
-      }
-    }
-  }
-  return result + "\""
 }
 
 /// The JSON object in `bytes`, or nil.

@@ -1,3 +1,5 @@
+import LockstepCore
+
 /// The JSON the commands print with `--json`: dictionaries (`[String: Any]`), arrays,
 /// strings, integers, booleans and `JSON.null`, written with two-space indentation, keys
 /// sorted, `"key" : value` pairs, and `/` and non-ASCII characters as they are.
@@ -18,7 +20,7 @@ enum JSON {
     let inner = indent + "  "
     switch value {
     case let text as String:
-      out += quoted(text)
+      out += JSONText.quoted(text)
     case let flag as Bool:
       out += flag ? "true" : "false"
     case let number as any BinaryInteger:
@@ -30,7 +32,7 @@ enum JSON {
       }
       out += "{\n"
       for (index, key) in object.keys.sorted().enumerated() {
-        out += inner + quoted(key) + " : "
+        out += inner + JSONText.quoted(key) + " : "
         write(object[key] ?? null, indent: inner, to: &out)
         out += index == object.count - 1 ? "\n" : ",\n"
       }
@@ -50,24 +52,5 @@ enum JSON {
     default:
       out += "null"
     }
-  }
-
-  /// `text` as a JSON string: quotes, backslashes and control characters escaped.
-  static func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case _ where scalar.value < 0x20 || scalar.value == 0x7f:
-        let hex = String(scalar.value, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
   }
 }
