@@ -44,7 +44,9 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
   let hostKey = SecretBytes(Array(repeating: 0x5a, count: 32))
   let user = UserName(bytes: Array("fuzz".utf8))!
   if sentByte & 1 == 1 || answerMode == 3 {
-    let digest = sentCode.withUnsafeBytes { SentCode.digest(of: $0, for: user, hostKey: hostKey, crypto: NettleCrypto()) }
+    let digest = sentCode.withUnsafeBytes {
+      SentCode.digest(of: $0, for: user, hostKey: hostKey, crypto: NettleCrypto())
+    }
     let expires = min(max(now.saturatingAdd(Int64(Int8(bitPattern: sentByte & 0xf0))), 1), UserRecord.latestTime)
     record.state.sent = SentCodeState(
       digest: digest, expires: expires, attemptsLeft: Int(sentByte >> 1 & 3), sendsInWindow: 1)

@@ -32,7 +32,7 @@ struct StoreOptions: ParsableArguments {
   @Option(
     name: .long,
     help: ArgumentHelp(
-      "The host key that seals the store's secrets, when the file exists (default: \(HostKey.defaultPath)).",
+      "The host key that seals the store's secrets, when the file exists.",
       valueName: "file"))
   var hostKey = HostKey.defaultPath
 
