@@ -42,7 +42,7 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
   let sentByte = reader.byte()
   let sentCode = (0..<parameters.digits).map { _ in UInt8(ascii: "0") + reader.byte() % 10 }
   let hostKey = SecretBytes(Array(repeating: 0x5a, count: 32))
-  let user = UserName(bytes: Array("fuzz".utf8))!
+  guard let user = UserName(bytes: Array("fuzz".utf8)) else { return }
   if sentByte & 1 == 1 || answerMode == 3 {
     let digest = sentCode.withUnsafeBytes {
       SentCode.digest(of: $0, for: user, hostKey: hostKey, crypto: NettleCrypto())

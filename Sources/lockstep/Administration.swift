@@ -9,7 +9,9 @@ struct Revoke: ParsableCommand {
     discussion: """
       The record is removed while holding the user's lock, so a login in progress finishes \
       first. An unreadable record is removed only with --force; an unsafe one (a link, a file \
-      owned by someone else) never is.
+      owned by someone else) never is. With --contact, only the email address or number codes \
+      are sent to is removed (and any code sent and not yet used), and the authenticator app \
+      keeps working.
       """)
 
   @OptionGroup var storeOptions: StoreOptions
@@ -18,11 +20,34 @@ struct Revoke: ParsableCommand {
   @Flag(name: .long, help: "Remove the record even if it cannot be parsed.")
   var force = false
 
+  @Flag(name: .long, help: "Remove only the address codes are sent to, keeping the authenticator app.")
+  var contact = false
+
+  func validate() throws {
+    if contact && force {
+      throw ValidationError("--contact changes a record, which must parse; --force is for removing one")
+    }
+  }
+
   func run() throws {
     let store = try storeOptions.records()
     let user = try userArgument.name()
-    try store.remove(user, force: force)
-    print("Revoked \(user)'s enrollment.")
+    guard contact else {
+      try store.remove(user, force: force)
+      print("Revoked \(user)'s enrollment.")
+      return
+    }
+    let (before, _) = try store.update(user) { record throws(Failure) in
+      guard record.parameters.kind != .delivered else {
+        throw Failure(
+          "\(user) has no authenticator app, only the address; revoke the whole enrollment instead", code: Exit.refused)
+      }
+      record.contact = nil
+      record.state.sent.dropPendingCode()
+    }
+    print(
+      before.contact.map { "Removed \(user)'s \($0.channel.name) address \($0.masked); the app's codes still work." }
+        ?? "\(user) had no address codes are sent to; nothing changed.")
   }
 }
 

@@ -36,6 +36,9 @@ struct Export: ParsableCommand {
     let store = try storeOptions.records()
     let user = try userArgument.name()
     let record = try store.record(of: user)
+    guard record.parameters.kind != .delivered else {
+      throw Failure("\(user)'s codes are sent to them; there is no secret to export", code: Exit.refused)
+    }
     let text = KeyURI.make(
       secret: record.secret, parameters: record.parameters, issuer: issuer ?? hostName(),
       label: label ?? user.description, counter: record.counter)

@@ -74,9 +74,10 @@ final class SentCodeWorld {
   /// sandbox's authenticator secret.
   func enroll(_ user: String, contact: Contact = .email("alice@example.com"), alone: Bool = true) throws {
     let parameters = alone ? TokenParameters(kind: .delivered, algorithm: .sha1, digits: 6, period: 30) : .standard
-    guard let name = UserName(user) else { throw TestFailure("bad user name") }
-    var record = UserRecord(
-      parameters: parameters, secret: alone ? SecretBytes([]) : Base32.decode(Sandbox.secret)!, enrolled: Self.start)
+    guard let name = UserName(user), let secret = Base32.decode(Sandbox.secret) else {
+      throw TestFailure("bad test input")
+    }
+    var record = UserRecord(parameters: parameters, secret: alone ? SecretBytes([]) : secret, enrolled: Self.start)
     record.contact = contact
     let store = try Store(path: sandbox.store)
     let lock = try store.lock(name)
