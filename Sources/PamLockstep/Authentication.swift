@@ -194,12 +194,14 @@ final class Authentication {
       }
     }
     // An empty answer asks for a code to be sent; after a few, it is refused like any answer
-    // that is not a code.
+    // that is not a code. Once one is sent, the prompt just asks for it (Enter still sends a
+    // new one).
+    var sent = false
     for round in 1...Self.promptsWithSend {
-      switch obtainAttempt(digits: digits, prompt: options.prompt(offering: offer)) {
+      switch obtainAttempt(digits: digits, prompt: options.prompt(offering: sent ? nil : offer)) {
       case .failure(let code): return code
       case .success(let attempt) where round < Self.promptsWithSend && attempt.isEmpty:
-        sendCode(to: user, agent: socket)
+        sent = sendCode(to: user, agent: socket) || sent
       case .success(let attempt): return check(attempt, for: user, in: source)
       }
     }
@@ -224,8 +226,9 @@ final class Authentication {
 
   /// Has the agent send the user a code, and tells the user what became of it: sent, and for
   /// how long it is good; or not, and what to do instead. A send that fails in any way leaves
-  /// the login going: the user can still type a backup code.
-  private func sendCode(to user: UserName, agent socket: String) {
+  /// the login going: the user can still type a backup code. Returns whether a code was sent.
+  @discardableResult
+  private func sendCode(to user: UserName, agent socket: String) -> Bool {
     let request = SendRequest(user: user, service: session.service(), remoteHost: session.remoteHost())
     let couldNot = "Could not send a code; use a backup code or try again later."
     let now = SystemClock.now()
@@ -236,6 +239,7 @@ final class Authentication {
       session.inform(
         "Code sent by \(sent.channel.name) to \(ModuleOptions.printable(sent.hint)); "
           + "it expires in \(minutes) minute\(minutes == 1 ? "" : "s").")
+      return true
     case .success(.notSent(let refusal)):
       switch refusal {
       case .cooldown(let until):
@@ -260,6 +264,7 @@ final class Authentication {
       }
     case .success, .failure: session.tell(couldNot)
     }
+    return false
   }
 
   /// Checks `attempt` where the record is, and reports the outcome.
