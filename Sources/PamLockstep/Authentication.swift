@@ -114,25 +114,27 @@ final class Authentication {
 
   /// One exchange with the agent, all of it within `seconds` (`agent_timeout` unless given). An
   /// agent that cannot be reached, does not answer in time, or cannot reach its own store fails
-  /// the login closed, with the reason in the log.
+  /// the login closed, with the reason in the log; for a send, only the send fails.
   private func exchange(
     _ request: AgentRequest, agent socket: String, user: UserName, seconds: Int? = nil
   ) -> Result<AgentReply, PAMCode> {
     let deadline = MonotonicClock.now() &+ UInt64(seconds ?? options.agentTimeoutSeconds) &* 1_000_000_000
+    let consequence: String
+    if case .send = request { consequence = "no code sent" } else { consequence = "failing closed" }
     let reply: AgentReply
     do {
       reply = try AgentConnection.connect(to: socket, deadline: deadline).exchange(request, deadline: deadline)
     } catch {
-      log(LOG_ERR, "\(error); failing closed", user: user.description)
+      log(LOG_ERR, "\(error); \(consequence)", user: user.description)
       return .failure(.authInfoUnavailable)
     }
     switch reply {
     case .unavailable(let why):
-      log(LOG_ERR, "the agent cannot decide: \(ModuleOptions.printable(why)); failing closed", user: user.description)
+      log(LOG_ERR, "the agent cannot decide: \(ModuleOptions.printable(why)); \(consequence)", user: user.description)
       return .failure(.authInfoUnavailable)
     case .refused(let why):
       log(
-        LOG_ERR, "the agent refused the request: \(ModuleOptions.printable(why)); failing closed",
+        LOG_ERR, "the agent refused the request: \(ModuleOptions.printable(why)); \(consequence)",
         user: user.description)
       return .failure(.authInfoUnavailable)
     default: return .success(reply)

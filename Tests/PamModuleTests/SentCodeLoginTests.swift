@@ -124,8 +124,20 @@ import Testing
     let elapsed = monotonicSeconds() - started
     #expect(
       login.lines.contains("error Could not send a code; use a backup code or try again later."), "\(login.lines)")
-    #expect(elapsed < 6, "the login took \(elapsed) s with a send-timeout of 2 s")
+    #expect(elapsed < 7, "the login took \(elapsed) s with a send-timeout of 2 s (and send_timeout=10 in the module)")
     #expect(slow.agentLog.contains("sending a code by email to a•••@example.com failed"), "\(slow.agentLog)")
+
+    // The module's own deadline holds too, when the agent waits longer than it.
+    let impatient = try SentCodeWorld(arguments: ["send_timeout=2"], sinkArguments: ["--delay", "30"])
+    try impatient.enroll("alice")
+    let before = monotonicSeconds()
+    let gaveUp = try impatient.login(answers: [""])
+    let waited = monotonicSeconds() - before
+    #expect(gaveUp.lines.contains("error Could not send a code; use a backup code or try again later."))
+    #expect(waited < 5, "the login took \(waited) s with send_timeout=2")
+    #expect(
+      impatient.sandbox.logLines().contains { $0.contains("the agent did not answer in time; no code sent") },
+      "\(impatient.sandbox.logLines())")
 
     let down = try SentCodeWorld(sinkRunning: false)
     try down.enroll("alice")
