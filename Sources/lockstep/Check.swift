@@ -95,6 +95,7 @@ struct Check: ParsableCommand {
       if let configuration = try storeOptions.configuration {
         storePath = configuration.store
         if storePath == nil { socket = socket ?? configuration.socket }
+        findings += auditDelivery(configuration, file: storeOptions.config ?? AgentConfiguration.defaultPath)
       }
     } catch {
       findings.append(

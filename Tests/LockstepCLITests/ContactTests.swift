@@ -74,4 +74,36 @@ struct ContactTests {
     }
     #expect(try store.snapshot() == before)
   }
+
+  @Test func checkJudgesTheDeliverySettings() throws {
+    let store = try TemporaryStore()
+    let config = store.root.path + "/lockstepd.conf"
+    func rules(_ lines: [String]) throws -> [String: String] {
+      let text = (["store = \(store.path)", "host-key = \(store.root.path)/host.key"] + lines).joined(separator: "\n")
+      #expect(
+        FileManager.default.createFile(
+          atPath: config, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]))
+      let run = try CLI.run([
+        "check", "--config", config, "--pam-directory", store.root.path, "--sshd-config", "/nonexistent", "--json",
+      ])
+      var result: [String: String] = [:]
+      for finding in try jsonObject(run.stdout)["findings"] as? [[String: Any]] ?? [] {
+        if let rule = finding["rule"] as? String { result[rule] = finding["severity"] as? String }
+      }
+      return result
+    }
+    let twilio = [
+      "sms = twilio", "twilio-account-sid = AC0123456789abcdef0123456789abcdef",
+      "twilio-auth-token-file = /etc/lockstep/twilio.token", "twilio-from = +15005550006",
+    ]
+    let open = try rules(twilio)
+    #expect(open["delivery.host-key"] == "error", "\(open)")
+    #expect(open["delivery.sms-countries"] == "warning")
+    #expect(open["delivery.email"] == nil)
+    #expect(FileManager.default.createFile(atPath: store.root.path + "/host.key", contents: Data(count: 32)))
+    let closed = try rules(twilio + ["sms-countries = 44", "email = sendmail", "email-from = login@example.com"])
+    #expect(closed["delivery.host-key"] == nil && closed["delivery.sms-countries"] == nil, "\(closed)")
+    #expect(closed["delivery.email"] == "info")
+    #expect(try rules([]).keys.allSatisfy { !$0.hasPrefix("delivery.") })
+  }
 }
