@@ -119,7 +119,8 @@ public enum AgentRequest {
   /// Send a code to the user's contact (see `SendRequest`).
   case send(SendRequest)
   /// Send `code` to `contact`, which is not yet in `user`'s record: how `lockstep enroll`
-  /// confirms an address before it keeps it. Counted in the user's limits like a login's send.
+  /// confirms an address before it keeps it. Only root can ask (as for every request), so no
+  /// limit applies; the destination checks (`sms-countries`, premium ranges) do.
   case deliver(UserName, contact: Contact, code: SecretBytes)
 
   private var type: UInt8 {
