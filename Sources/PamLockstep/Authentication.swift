@@ -45,7 +45,10 @@ final class Authentication {
   private func decide() -> PAMCode {
     guard options.problems.isEmpty else {
       for problem in options.problems {
-        session.log(LOG_ERR, "configuration error: \(problem); refusing to authenticate")
+        log(
+          LOG_ERR,
+          LogLine("configuration error: \(problem); refusing to authenticate", event: "login", outcome: "error")
+            .with("reason", "config"), user: "-")
       }
       return .serviceError
     }
@@ -56,7 +59,7 @@ final class Authentication {
     case .failure(let code): return code
     }
     guard let given = UserName(bytes: rawUser) else {
-      log(LOG_NOTICE, "refusing an unusable user name", user: LogText.field(rawUser))
+      log(LOG_NOTICE, refused("refusing an unusable user name", "bad-name"), user: LogText.field(rawUser))
       return .authError
     }
     // The record is the account's: sshd, su and login accept every name the user database
@@ -68,9 +71,13 @@ final class Authentication {
     case .alias(let account):
       user = account
       alias = given
-      log(LOG_NOTICE, "the name \(given) given is another name of this account", user: account.description)
+      log(
+        LOG_NOTICE,
+        LogLine("the name \(given) given is another name of this account", event: "alias").with(
+          "given", given.description),
+        user: account.description)
     case .lookupFailed(let error):
-      log(LOG_ERR, "the user database could not be read (\(error)); failing closed", user: given.description)
+      log(LOG_ERR, failedClosed("the user database could not be read (\(error))", "accounts"), user: given.description)
       return .authInfoUnavailable
     }
     let source: RecordSource
@@ -81,7 +88,7 @@ final class Authentication {
       case .success(.enrollment(let parameters?, let offer)):
         source = .agent(socket, offer: offer)
         digits = parameters.digits
-        if let offer, options.sendAtOnce, parameters.kind == .delivered {
+        if offer != nil, options.sendAtOnce, parameters.kind == .delivered {
           sendCode(to: user, agent: socket)
         }
       case .success(.enrollment(nil, _)): return unenrolled(user, alias: alias)
@@ -94,7 +101,7 @@ final class Authentication {
         store = try Store(path: options.store, hostKey: try HostKey(path: options.hostKey, crypto: verifier.crypto))
         enrolled = try store.enrollment(user)
       } catch {
-        log(LOG_ERR, error.description, user: user.description)
+        log(LOG_ERR, failedClosed(error.description, "store"), user: user.description)
         return .authInfoUnavailable
       }
       guard let enrolled else { return unenrolled(user, alias: alias) }
@@ -119,30 +126,33 @@ final class Authentication {
     _ request: AgentRequest, agent socket: String, user: UserName, seconds: Int? = nil
   ) -> Result<AgentReply, PAMCode> {
     let deadline = MonotonicClock.now() &+ UInt64(seconds ?? options.agentTimeoutSeconds) &* 1_000_000_000
-    let consequence: String
-    if case .send = request { consequence = "no code sent" } else { consequence = "failing closed" }
+    // A send that fails costs only the send; anything else fails the login closed.
+    func failure(_ why: String) -> LogLine {
+      if case .send = request {
+        return LogLine("\(why); no code sent", event: "send", outcome: "error").with("reason", "agent")
+      }
+      return failedClosed(why, "agent")
+    }
     let reply: AgentReply
     do {
       reply = try AgentConnection.connect(to: socket, deadline: deadline).exchange(request, deadline: deadline)
     } catch {
-      log(LOG_ERR, "\(error); \(consequence)", user: user.description)
+      log(LOG_ERR, failure("\(error)"), user: user.description)
       return .failure(.authInfoUnavailable)
     }
     switch reply {
     case .unavailable(let why):
-      log(LOG_ERR, "the agent cannot decide: \(ModuleOptions.printable(why)); \(consequence)", user: user.description)
+      log(LOG_ERR, failure("the agent cannot decide: \(ModuleOptions.printable(why))"), user: user.description)
       return .failure(.authInfoUnavailable)
     case .refused(let why):
-      log(
-        LOG_ERR, "the agent refused the request: \(ModuleOptions.printable(why)); \(consequence)",
-        user: user.description)
+      log(LOG_ERR, failure("the agent refused the request: \(ModuleOptions.printable(why))"), user: user.description)
       return .failure(.authInfoUnavailable)
     default: return .success(reply)
     }
   }
 
   private func unexpectedReply(user: UserName) -> PAMCode {
-    log(LOG_ERR, "the agent's answer does not fit the request; failing closed", user: user.description)
+    log(LOG_ERR, failedClosed("the agent's answer does not fit the request", "agent"), user: user.description)
     return .authInfoUnavailable
   }
 
@@ -151,7 +161,12 @@ final class Authentication {
   /// who is enrolled) and refused.
   private func unenrolled(_ user: UserName, alias: UserName?) -> PAMCode {
     if options.nullok && alias == nil {
-      if options.debug { log(LOG_DEBUG, "not enrolled; ignored (nullok)", user: user.description) }
+      if options.debug {
+        log(
+          LOG_DEBUG,
+          LogLine("not enrolled; ignored (nullok)", event: "login", outcome: "ignored").with("reason", "not-enrolled"),
+          user: user.description)
+      }
       if options.forwardPass { forwardWholeAnswer() }
       return .ignore
     }
@@ -159,10 +174,11 @@ final class Authentication {
     if let alias, options.nullok {
       log(
         LOG_NOTICE,
-        "refused: the name \(alias) given is another name of this account, which is not enrolled "
-          + "(nullok applies to an account's own name only)", user: user.description)
+        refused(
+          "refused: the name \(alias) given is another name of this account, which is not enrolled "
+            + "(nullok applies to an account's own name only)", "alias-not-enrolled"), user: user.description)
     } else {
-      log(LOG_NOTICE, "refused: user is not enrolled", user: user.description)
+      log(LOG_NOTICE, refused("refused: user is not enrolled", "not-enrolled"), user: user.description)
     }
     return .authError
   }
@@ -182,11 +198,15 @@ final class Authentication {
         let code = check(attempt, for: user, in: source)
         if code == .success || options.firstPass == .useFirstPass { return code }
       } else if options.firstPass == .useFirstPass {
-        log(LOG_NOTICE, "refused: the stacked password is not a code (use_first_pass)", user: user.description)
+        log(
+          LOG_NOTICE, refused("refused: the stacked password is not a code (use_first_pass)", "password-not-a-code"),
+          user: user.description)
         return .authError
       }
     } else if options.firstPass == .useFirstPass {
-      log(LOG_NOTICE, "refused: no stacked password to use (use_first_pass)", user: user.description)
+      log(
+        LOG_NOTICE, refused("refused: no stacked password to use (use_first_pass)", "no-password"),
+        user: user.description)
       return .authError
     }
     guard case .agent(let socket, let offer?) = source, !options.forwardPass else {
@@ -237,7 +257,10 @@ final class Authentication {
     switch exchange(.send(request), agent: socket, user: user, seconds: options.sendTimeoutSeconds) {
     case .success(.sent(let sent, let lifetime)):
       let minutes = max(1, (lifetime + 59) / 60)
-      log(LOG_INFO, "the agent sent a code by \(sent.channel.name)", user: user.description)
+      log(
+        LOG_INFO,
+        LogLine("the agent sent a code by \(sent.channel.name)", event: "send", outcome: "sent")
+          .with("channel", sent.channel.name), user: user.description)
       session.inform(
         "Code sent by \(sent.channel.name) to \(ModuleOptions.printable(sent.hint)); "
           + "it expires in \(minutes) minute\(minutes == 1 ? "" : "s").")
@@ -245,23 +268,33 @@ final class Authentication {
     case .success(.notSent(let refusal)):
       switch refusal {
       case .cooldown(let until):
-        log(LOG_NOTICE, "no code sent: one was sent less than the resend cooldown ago", user: user.description)
+        log(LOG_NOTICE, notSent("one was sent less than the resend cooldown ago", "cooldown"), user: user.description)
         session.tell("A code was sent moments ago; wait \(max(1, until - now)) seconds before asking for another.")
       case .userLimit(let until), .sourceLimit(let until):
-        let which = refusal == .userLimit(until: until) ? "user" : "source address"
-        log(LOG_NOTICE, "no code sent: the \(which)'s send limit is reached", user: user.description)
+        let perUser = refusal == .userLimit(until: until)
+        log(
+          LOG_NOTICE,
+          notSent(
+            "the \(perUser ? "user" : "source address")'s send limit is reached",
+            perUser ? "user-limit" : "source-limit"),
+          user: user.description)
         let minutes = max(1, (until - now + 59) / 60)
         session.tell(
           "Too many codes were sent; try again in \(minutes) minute\(minutes == 1 ? "" : "s"), or use a backup code.")
       case .lockedOut(let until):
-        log(LOG_NOTICE, "no code sent: locked out until \(time(until))", user: user.description)
+        log(
+          LOG_NOTICE, notSent("locked out until \(time(until))", "locked-out").with("until", until),
+          user: user.description)
         if options.lockoutMessage {
           tellLockedOut(until: until, now: now, justNow: false)
         } else {
           session.tell(couldNot)
         }
       case .noChannel, .deliveryFailed:
-        log(LOG_NOTICE, "no code sent: the agent could not send one (its log says why)", user: user.description)
+        log(
+          LOG_NOTICE,
+          notSent("the agent could not send one (its log says why)", refusal == .noChannel ? "no-channel" : "failed"),
+          user: user.description)
         session.tell(couldNot)
       }
     case .success, .failure: session.tell(couldNot)
@@ -282,7 +315,7 @@ final class Authentication {
   /// (`forward_pass`) stays here.
   private func check(_ attempt: Attempt, for user: UserName, agent socket: String) -> PAMCode {
     guard let nonce = SystemRandom.bytes(count: AgentProtocol.nonceLength) else {
-      log(LOG_ERR, "getrandom failed; failing closed", user: user.description)
+      log(LOG_ERR, failedClosed("getrandom failed", "random"), user: user.description)
       return .authInfoUnavailable
     }
     let request = VerifyRequest(
@@ -294,7 +327,8 @@ final class Authentication {
       forwardPassword(of: attempt, outcome: outcome)
       return report(outcome, user: user, kind: kind, now: SystemClock.now())
     case .success(.notEnrolled):
-      log(LOG_NOTICE, "refused: the record disappeared during the login", user: user.description)
+      log(
+        LOG_NOTICE, refused("refused: the record disappeared during the login", "record-gone"), user: user.description)
       return .authError
     case .success: return unexpectedReply(user: user)
     }
@@ -312,11 +346,12 @@ final class Authentication {
         attempt, for: user, verifier: verifier, backupDigest: digest, now: now,
         lockTimeoutMilliseconds: options.lockTimeoutSeconds * 1000)
     } catch {
-      log(LOG_ERR, "\(error); failing closed", user: user.description)
+      log(LOG_ERR, failedClosed("\(error)", "store"), user: user.description)
       return .authInfoUnavailable
     }
     guard let (outcome, record) = checked else {
-      log(LOG_NOTICE, "refused: the record disappeared during the login", user: user.description)
+      log(
+        LOG_NOTICE, refused("refused: the record disappeared during the login", "record-gone"), user: user.description)
       return .authError
     }
     noteClock(of: record, now: now, user: user)
@@ -343,40 +378,57 @@ final class Authentication {
     switch outcome {
     case .accepted(.code(let step)):
       let unit = kind == .totp ? "time step" : "counter"
-      log(LOG_INFO, "accepted verification code (\(unit) \(step))", user: name)
+      log(
+        LOG_INFO, accepted("accepted verification code (\(unit) \(step))", kind.rawValue).with("step", step), user: name
+      )
       return .success
     case .accepted(.backupCode(let remaining)):
-      log(LOG_NOTICE, "accepted backup code (\(remaining) left)", user: name)
+      log(
+        LOG_NOTICE, accepted("accepted backup code (\(remaining) left)", "backup").with("left", remaining), user: name)
       return .success
     case .accepted(.sentCode):
-      log(LOG_INFO, "accepted the code sent to the user", user: name)
+      log(LOG_INFO, accepted("accepted the code sent to the user", "sent"), user: name)
       return .success
     case .rejected(let reason, let failures, let lockedUntil):
       let what: String
+      let word: String
       switch reason {
-      case .wrongCode: what = "wrong verification code"
-      case .replayedCode(let step): what = "replayed verification code (time step \(step) was already used)"
+      case .wrongCode:
+        what = "wrong verification code"
+        word = "wrong-code"
+      case .replayedCode(let step):
+        what = "replayed verification code (time step \(step) was already used)"
+        word = "replay"
       case .replayedEnrollmentCode(let step):
         log(
           LOG_NOTICE,
-          "refused: replayed verification code (time step \(step) confirmed the enrollment; "
-            + "not counted as a failure)", user: name)
+          refused(
+            "refused: replayed verification code (time step \(step) confirmed the enrollment; "
+              + "not counted as a failure)", "enrollment-replay"), user: name)
         return .authError
       case .notACode:
-        log(LOG_NOTICE, "refused: the answer is not a code (not counted as a failure)", user: name)
+        log(
+          LOG_NOTICE, refused("refused: the answer is not a code (not counted as a failure)", "not-a-code"), user: name)
         return .authError
       }
-      log(LOG_NOTICE, "refused: \(what); failure \(failures) of \(options.maxFailures)", user: name)
+      log(
+        LOG_NOTICE,
+        refused("refused: \(what); failure \(failures) of \(options.maxFailures)", word).with("failures", failures)
+          .with("max", options.maxFailures), user: name)
       if let lockedUntil {
         log(
           LOG_WARNING,
-          "locked out for \(options.lockoutSeconds) seconds, until \(time(lockedUntil)), after \(failures) consecutive failures",
-          user: name)
+          LogLine(
+            "locked out for \(options.lockoutSeconds) seconds, until \(time(lockedUntil)), after \(failures) consecutive failures",
+            event: "lockout"
+          ).with("failures", failures).with("seconds", options.lockoutSeconds).with("until", lockedUntil), user: name)
         tellLockedOut(until: lockedUntil, now: now, justNow: true)
       }
       return .authError
     case .lockedOut(let until):
-      log(LOG_NOTICE, "refused unchecked: locked out until \(time(until))", user: name)
+      log(
+        LOG_NOTICE, refused("refused unchecked: locked out until \(time(until))", "locked-out").with("until", until),
+        user: name)
       tellLockedOut(until: until, now: now, justNow: false)
       return .authError
     }
@@ -399,7 +451,12 @@ final class Authentication {
     guard record.parameters.kind == .totp, let last = record.lastStep else { return }
     let current = verifier.currentStep(of: record, at: now)
     if current < last {
-      log(LOG_WARNING, "the clock is behind the last accepted time step (\(current) < \(last))", user: user.description)
+      log(
+        LOG_WARNING,
+        LogLine(
+          "the clock is behind the last accepted time step (\(current) < \(last))", event: "clock", outcome: "behind"
+        )
+        .with("step", current).with("last", last), user: user.description)
     }
   }
 
@@ -408,10 +465,29 @@ final class Authentication {
     "\(UTCTime.iso8601(unixTime)) (Unix time \(unixTime))"
   }
 
-  /// Logs `message` with the remote host and the user, in `key=value` form for log tools. The
-  /// remote host comes first, and both are escaped as fields, so that no user name can put a
-  /// `rhost=` of its own before the real one.
-  private func log(_ priority: Int32, _ message: String, user: String) {
-    session.log(priority, "\(message); rhost=\(session.remoteHost()) user=\(user)")
+  /// Logs `line` with the service, the remote host and the user (`user` already escaped as a
+  /// field), in the format of pam_lockstep(8), LOG FORMAT.
+  private func log(_ priority: Int32, _ line: LogLine, user: String) {
+    session.log(priority, line.by(service: session.service(), rhost: session.remoteHost(), user: user).text)
+  }
+
+  /// A line about a login let through by a code of `method` (`totp`, `hotp`, `backup`, `sent`).
+  private func accepted(_ message: String, _ method: String) -> LogLine {
+    LogLine(message, event: "login", outcome: "accepted").with("method", method)
+  }
+
+  /// A line about a refused login, with the reason's word in the log format.
+  private func refused(_ message: String, _ reason: String) -> LogLine {
+    LogLine(message, event: "login", outcome: "refused").with("reason", reason)
+  }
+
+  /// A line about a login failed closed (`PAM_AUTHINFO_UNAVAIL`) for `reason`.
+  private func failedClosed(_ why: String, _ reason: String) -> LogLine {
+    LogLine("\(why); failing closed", event: "login", outcome: "error").with("reason", reason)
+  }
+
+  /// A line about a code the user asked for and the agent did not send.
+  private func notSent(_ why: String, _ reason: String) -> LogLine {
+    LogLine("no code sent: \(why)", event: "send", outcome: "refused").with("reason", reason)
   }
 }

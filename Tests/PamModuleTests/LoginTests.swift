@@ -21,7 +21,7 @@ import Testing
     #expect(record.lastSuccess == Self.now)
     #expect(
       sandbox.logLines().contains {
-        $0.contains("accepted verification code") && $0.hasSuffix("; rhost=192.0.2.7 user=alice")
+        $0.contains("accepted verification code") && $0.hasSuffix(" rhost=192.0.2.7 user=alice")
       })
   }
 

@@ -38,7 +38,11 @@ import Testing
     // The same prompt as an enrolled user gets: nothing tells who is enrolled.
     let enrolled = try sandbox.login("alice", answers: ["123456"], at: Self.now)
     #expect(login.prompts.map(\.text) == enrolled.prompts.map(\.text))
-    #expect(sandbox.logLines().contains { $0.contains("user is not enrolled; rhost=192.0.2.7 user=bob") })
+    #expect(
+      sandbox.logLines().contains {
+        $0.contains("user is not enrolled; event=login outcome=refused reason=not-enrolled")
+          && $0.hasSuffix(" rhost=192.0.2.7 user=bob")
+      })
     #expect(sandbox.storeFile("bob") == nil)
   }
 
