@@ -99,3 +99,38 @@ public struct LogLine {
     }
   }
 }
+
+extension LogLine {
+  /// A line about a checked answer: `outcome=accepted` with the `method=` (`totp`, `hotp`,
+  /// `backup`, `sent`) and its `step=` or the backup codes `left=`; or `outcome=refused` with
+  /// the `reason=` (`wrong-code`, `replay`, `enrollment-replay`, `not-a-code`, `locked-out`)
+  /// and the consecutive `failures=` it counts, the replayed `step=`, or the lockout's `until=`.
+  /// The module writes these as `event=login`, the agent as `event=verify`.
+  public init(_ message: String, event: String, verdict: VerificationOutcome, kind: TokenKind) {
+    switch verdict {
+    case .accepted(let by):
+      self = LogLine(message, event: event, outcome: "accepted")
+      switch by {
+      case .code(let step): self = with("method", kind.rawValue).with("step", step)
+      case .backupCode(let remaining): self = with("method", "backup").with("left", remaining)
+      case .sentCode: self = with("method", "sent")
+      }
+    case .rejected(let reason, let failures, _):
+      self = LogLine(message, event: event, outcome: "refused")
+      switch reason {
+      case .wrongCode: self = with("reason", "wrong-code").with("failures", failures)
+      case .replayedCode(let step): self = with("reason", "replay").with("step", step).with("failures", failures)
+      case .replayedEnrollmentCode(let step): self = with("reason", "enrollment-replay").with("step", step)
+      case .notACode: self = with("reason", "not-a-code")
+      }
+    case .lockedOut(let until):
+      self = LogLine(message, event: event, outcome: "refused").with("reason", "locked-out").with("until", until)
+    }
+  }
+
+  /// The line that says a refusal just started a lockout (`event=lockout`), with the
+  /// `failures=` that caused it and its `until=`.
+  public static func lockout(_ message: String, failures: Int, until: Int64) -> LogLine {
+    LogLine(message, event: "lockout").with("failures", failures).with("until", until)
+  }
+}

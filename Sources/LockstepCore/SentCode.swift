@@ -67,6 +67,18 @@ public enum SendRefusal: Equatable, Sendable {
   case noChannel
   /// The provider did not take the message in time or refused it (the agent logs why).
   case deliveryFailed
+
+  /// The refusal's `reason=` in the log format (pam_lockstep(8), LOG FORMAT).
+  public var logReason: String {
+    switch self {
+    case .cooldown: "cooldown"
+    case .userLimit: "user-limit"
+    case .sourceLimit: "source-limit"
+    case .lockedOut: "locked-out"
+    case .noChannel: "no-channel"
+    case .deliveryFailed: "failed"
+    }
+  }
 }
 
 /// The rules for sent codes, with no I/O: whether a send is allowed, what it changes in the

@@ -268,33 +268,24 @@ final class Authentication {
     case .success(.notSent(let refusal)):
       switch refusal {
       case .cooldown(let until):
-        log(LOG_NOTICE, notSent("one was sent less than the resend cooldown ago", "cooldown"), user: user.description)
+        log(LOG_NOTICE, notSent("one was sent less than the resend cooldown ago", refusal), user: user.description)
         session.tell("A code was sent moments ago; wait \(max(1, until - now)) seconds before asking for another.")
       case .userLimit(let until), .sourceLimit(let until):
-        let perUser = refusal == .userLimit(until: until)
-        log(
-          LOG_NOTICE,
-          notSent(
-            "the \(perUser ? "user" : "source address")'s send limit is reached",
-            perUser ? "user-limit" : "source-limit"),
-          user: user.description)
+        let which = refusal == .userLimit(until: until) ? "user" : "source address"
+        log(LOG_NOTICE, notSent("the \(which)'s send limit is reached", refusal), user: user.description)
         let minutes = max(1, (until - now + 59) / 60)
         session.tell(
           "Too many codes were sent; try again in \(minutes) minute\(minutes == 1 ? "" : "s"), or use a backup code.")
       case .lockedOut(let until):
         log(
-          LOG_NOTICE, notSent("locked out until \(time(until))", "locked-out").with("until", until),
-          user: user.description)
+          LOG_NOTICE, notSent("locked out until \(time(until))", refusal).with("until", until), user: user.description)
         if options.lockoutMessage {
           tellLockedOut(until: until, now: now, justNow: false)
         } else {
           session.tell(couldNot)
         }
       case .noChannel, .deliveryFailed:
-        log(
-          LOG_NOTICE,
-          notSent("the agent could not send one (its log says why)", refusal == .noChannel ? "no-channel" : "failed"),
-          user: user.description)
+        log(LOG_NOTICE, notSent("the agent could not send one (its log says why)", refusal), user: user.description)
         session.tell(couldNot)
       }
     case .success, .failure: session.tell(couldNot)
@@ -375,60 +366,50 @@ final class Authentication {
   /// every other refusal: the log says it was a lockout, the answer does not.
   private func report(_ outcome: VerificationOutcome, user: UserName, kind: TokenKind, now: Int64) -> PAMCode {
     let name = user.description
+    func line(_ message: String) -> LogLine { LogLine(message, event: "login", verdict: outcome, kind: kind) }
     switch outcome {
     case .accepted(.code(let step)):
-      let unit = kind == .totp ? "time step" : "counter"
-      log(
-        LOG_INFO, accepted("accepted verification code (\(unit) \(step))", kind.rawValue).with("step", step), user: name
-      )
+      log(LOG_INFO, line("accepted verification code (\(kind == .totp ? "time step" : "counter") \(step))"), user: name)
       return .success
     case .accepted(.backupCode(let remaining)):
-      log(
-        LOG_NOTICE, accepted("accepted backup code (\(remaining) left)", "backup").with("left", remaining), user: name)
+      log(LOG_NOTICE, line("accepted backup code (\(remaining) left)"), user: name)
       return .success
     case .accepted(.sentCode):
-      log(LOG_INFO, accepted("accepted the code sent to the user", "sent"), user: name)
+      log(LOG_INFO, line("accepted the code sent to the user"), user: name)
       return .success
     case .rejected(let reason, let failures, let lockedUntil):
       let what: String
-      let word: String
       switch reason {
-      case .wrongCode:
-        what = "wrong verification code"
-        word = "wrong-code"
-      case .replayedCode(let step):
-        what = "replayed verification code (time step \(step) was already used)"
-        word = "replay"
+      case .wrongCode: what = "wrong verification code"
+      case .replayedCode(let step): what = "replayed verification code (time step \(step) was already used)"
       case .replayedEnrollmentCode(let step):
         log(
           LOG_NOTICE,
-          refused(
-            "refused: replayed verification code (time step \(step) confirmed the enrollment; "
-              + "not counted as a failure)", "enrollment-replay"), user: name)
+          line(
+            "refused: replayed verification code (time step \(step) confirmed the enrollment; not counted as a failure)"
+          ),
+          user: name)
         return .authError
       case .notACode:
-        log(
-          LOG_NOTICE, refused("refused: the answer is not a code (not counted as a failure)", "not-a-code"), user: name)
+        log(LOG_NOTICE, line("refused: the answer is not a code (not counted as a failure)"), user: name)
         return .authError
       }
       log(
         LOG_NOTICE,
-        refused("refused: \(what); failure \(failures) of \(options.maxFailures)", word).with("failures", failures)
-          .with("max", options.maxFailures), user: name)
+        line("refused: \(what); failure \(failures) of \(options.maxFailures)").with("max", options.maxFailures),
+        user: name)
       if let lockedUntil {
         log(
           LOG_WARNING,
-          LogLine(
+          .lockout(
             "locked out for \(options.lockoutSeconds) seconds, until \(time(lockedUntil)), after \(failures) consecutive failures",
-            event: "lockout"
-          ).with("failures", failures).with("seconds", options.lockoutSeconds).with("until", lockedUntil), user: name)
+            failures: failures, until: lockedUntil
+          ).with("seconds", options.lockoutSeconds), user: name)
         tellLockedOut(until: lockedUntil, now: now, justNow: true)
       }
       return .authError
     case .lockedOut(let until):
-      log(
-        LOG_NOTICE, refused("refused unchecked: locked out until \(time(until))", "locked-out").with("until", until),
-        user: name)
+      log(LOG_NOTICE, line("refused unchecked: locked out until \(time(until))"), user: name)
       tellLockedOut(until: until, now: now, justNow: false)
       return .authError
     }
@@ -471,11 +452,6 @@ final class Authentication {
     session.log(priority, line.by(service: session.service(), rhost: session.remoteHost(), user: user).text)
   }
 
-  /// A line about a login let through by a code of `method` (`totp`, `hotp`, `backup`, `sent`).
-  private func accepted(_ message: String, _ method: String) -> LogLine {
-    LogLine(message, event: "login", outcome: "accepted").with("method", method)
-  }
-
   /// A line about a refused login, with the reason's word in the log format.
   private func refused(_ message: String, _ reason: String) -> LogLine {
     LogLine(message, event: "login", outcome: "refused").with("reason", reason)
@@ -487,7 +463,7 @@ final class Authentication {
   }
 
   /// A line about a code the user asked for and the agent did not send.
-  private func notSent(_ why: String, _ reason: String) -> LogLine {
-    LogLine("no code sent: \(why)", event: "send", outcome: "refused").with("reason", reason)
+  private func notSent(_ why: String, _ refusal: SendRefusal) -> LogLine {
+    LogLine("no code sent: \(why)", event: "send", outcome: "refused").with("reason", refusal.logReason)
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LockstepConfiguration
+import LockstepCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -24,12 +25,14 @@ actor DatabasePool {
   private let tls: NIOSSLContext
   private let size: Int
   private let logger: Logger
+  private let events: AgentEvents
   private var idle: [PostgresConnection] = []
   private var nextID = 0
   /// The host that answered last, tried first next time.
   private var preferred = 0
 
-  init(url: DatabaseURL, password: String?, size: Int, logger: Logger) throws {
+  init(url: DatabaseURL, password: String?, size: Int, logger: Logger, events: AgentEvents) throws {
+    self.events = events
     self.url = url
     self.password = url.password ?? password
     self.size = size
@@ -64,7 +67,11 @@ actor DatabasePool {
         return value
       } catch let error as PSQLError where error.code != .server && !retry {
         connection.abandon()
-        logger.warning("database connection lost (\(Self.describe(error))); retrying on a new connection")
+        events.record(
+          .warning,
+          LogLine(
+            "database connection lost (\(Self.describe(error))); retrying on a new connection", event: "database",
+            outcome: "lost"))
         retry = true
       } catch {
         connection.abandon()
@@ -122,7 +129,11 @@ actor DatabasePool {
             continue
           }
         }
-        if index != preferred { logger.notice("database: now using \(host)") }
+        if index != preferred {
+          events.record(
+            .notice,
+            LogLine("database: now using \(host)", event: "database", outcome: "failover").with("host", "\(host)"))
+        }
         preferred = index
         return connection
       } catch {

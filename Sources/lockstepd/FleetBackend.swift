@@ -23,14 +23,17 @@ final class FleetBackend: Backend, @unchecked Sendable {
   private let crypto = NettleCrypto()
   private let timeout: Duration
   private let logger: Logger
+  private let events: AgentEvents
   private let schemaReady = SchemaFlag()
 
-  init(pool: DatabasePool, hostName: String, key: SecretBytes, timeoutSeconds: Int, logger: Logger) {
+  init(pool: DatabasePool, hostName: String, key: SecretBytes, timeoutSeconds: Int, logger: Logger, events: AgentEvents)
+  {
     self.pool = pool
     self.hostName = hostName
     self.key = key
     timeout = .seconds(timeoutSeconds)
     self.logger = logger
+    self.events = events
   }
 
   /// The most names one `list` request reads from the database; its page holds as many of
@@ -87,7 +90,7 @@ final class FleetBackend: Backend, @unchecked Sendable {
     } catch {
       let reason =
         error is DeadlinePassed ? "the database did not answer within \(timeout)" : DatabasePool.describe(error)
-      logger.error("database unavailable: \(reason)")
+      events.record(.error, LogLine("database unavailable: \(reason)", event: "database", outcome: "unavailable"))
       return .unavailable(reason)
     }
   }
@@ -154,7 +157,7 @@ final class FleetBackend: Backend, @unchecked Sendable {
       }
       throw DatabaseUnavailable(description: "the record of \(request.user) kept changing during the check")
     }
-    log(reply, request)
+    events.verdict(reply, for: request)
     return reply
   }
 
@@ -165,15 +168,6 @@ final class FleetBackend: Backend, @unchecked Sendable {
     guard attempt.backupCode != nil, !set.hashes.isEmpty else { return nil }
     return await withCheckedContinuation { continuation in
       DispatchQueue.global().async { continuation.resume(returning: set.digest(of: attempt, crypto: self.crypto)) }
-    }
-  }
-
-  private static func words(_ reason: RejectionReason) -> String {
-    switch reason {
-    case .wrongCode: "wrong verification code"
-    case .replayedCode(let step): "replayed verification code (step \(step) was already used)"
-    case .replayedEnrollmentCode(let step): "replayed enrollment code (step \(step))"
-    case .notACode: "the answer is not a code"
     }
   }
 
@@ -314,22 +308,6 @@ final class FleetBackend: Backend, @unchecked Sendable {
         .rejected(reason, failures: failures, lockedUntil: lockedUntil == 0 ? nil : lockedUntil), kind: kind)
     }
     return reply
-  }
-
-  private func log(_ reply: AgentReply, _ request: VerifyRequest) {
-    let who = "user=\(request.user) service=\(request.service) rhost=\(request.remoteHost)"
-    switch reply {
-    case .verdict(.accepted(.code(let step)), _): logger.info("accepted verification code (step \(step)); \(who)")
-    case .verdict(.accepted(.backupCode(let remaining)), _):
-      logger.notice("accepted backup code (\(remaining) left); \(who)")
-    case .verdict(.rejected(let reason, let failures, let lockedUntil), _):
-      logger.notice(
-        "refused: \(Self.words(reason)); failure \(failures)\(lockedUntil.map { ", locked until \($0)" } ?? ""); \(who)"
-      )
-    case .verdict(.lockedOut(let until), _): logger.notice("refused unchecked: locked out until \(until); \(who)")
-    case .notEnrolled: logger.notice("refused: not enrolled; \(who)")
-    default: break
-    }
   }
 
   // MARK: Records

@@ -23,11 +23,11 @@ final class LocalBackend: Backend, @unchecked Sendable {
   private let deliverer: Deliverer?
   private let limits: DeliveryLimits
   private let sources: SourceLimiter
-  private let logger: Logger
+  private let events: AgentEvents
 
   init(
     path: String, hostKeyPath: String, timeoutSeconds: Int, deliverer: Deliverer?, limits: DeliveryLimits,
-    logger: Logger
+    events: AgentEvents
   ) {
     self.path = path
     self.hostKeyPath = hostKeyPath
@@ -35,7 +35,7 @@ final class LocalBackend: Backend, @unchecked Sendable {
     self.deliverer = deliverer
     self.limits = limits
     sources = SourceLimiter(limits: limits)
-    self.logger = logger
+    self.events = events
   }
 
   func answer(_ request: AgentRequest) -> AgentReply {
@@ -53,14 +53,20 @@ final class LocalBackend: Backend, @unchecked Sendable {
         let sentDigest = store.hostKey.flatMap { key in
           attempt.code?.withUnsafeBytes { key.digest(ofSentCode: $0, for: request.user) }
         }
-        guard
-          let (outcome, record) = try store.check(
-            attempt, for: request.user, verifier: verifier, backupDigest: digest, sentDigest: sentDigest,
-            now: SystemClock.now(), lockTimeoutMilliseconds: lockTimeoutMilliseconds)
-        else { return .notEnrolled }
-        return .verdict(outcome, kind: record.parameters.kind)
+        let reply: AgentReply
+        if let (outcome, record) = try store.check(
+          attempt, for: request.user, verifier: verifier, backupDigest: digest, sentDigest: sentDigest,
+          now: SystemClock.now(), lockTimeoutMilliseconds: lockTimeoutMilliseconds)
+        {
+          reply = .verdict(outcome, kind: record.parameters.kind)
+        } else {
+          reply = .notEnrolled
+        }
+        events.verdict(reply, for: request)
+        return reply
       case .send(let request): return try send(request, store: store)
-      case .deliver(let user, let contact, let code): return deliver(code, to: contact, for: user)
+      case .deliver(let user, let contact, let code):
+        return deliver(code, to: contact, Who(user: user, confirming: true))
       case .status:
         return .status([AgentStatusLine(name: "store", healthy: true, detail: "local store \(path)")])
       case .fetch, .store, .update, .remove, .list:
@@ -82,9 +88,10 @@ final class LocalBackend: Backend, @unchecked Sendable {
   /// one, its hash is stored, and only then is it sent.
   private func send(_ request: SendRequest, store: Store) throws(StoreError) -> AgentReply {
     let user = request.user
-    let who = "service=\(request.service) rhost=\(request.remoteHost) user=\(user)"
+    let who = Who(service: request.service, rhost: request.remoteHost, user: user)
     guard let deliverer, let hostKey = store.hostKey else {
-      logger.warning("no code sent: this agent sends none (no host key, or no 'email =' or 'sms ='); \(who)")
+      refused(
+        .warning, "this agent sends none (no host key, or no 'email =' or 'sms =')", reason: "no-channel", who)
       return .notSent(.noChannel)
     }
     let now = SystemClock.now()
@@ -93,20 +100,23 @@ final class LocalBackend: Backend, @unchecked Sendable {
     do {
       let lock = try store.lock(user, timeoutMilliseconds: lockTimeoutMilliseconds)
       guard let record = try store.read(user, holding: lock), let found = record.contact else {
-        logger.notice("no code sent: the user has no contact; \(who)")
+        refused(.notice, "the user has no contact", reason: "no-contact", who)
         return .notSent(.noChannel)
       }
       if let why = deliverer.refusal(for: found) {
-        logger.warning("no code sent: \(why); \(who)")
+        refused(.warning, why, reason: "destination", who, channel: found.channel)
         return .notSent(.noChannel)
       }
       if let refusal = SentCode.refusal(of: record.state, limits: limits, now: now) {
-        logger.notice("no code sent: \(Self.describe(refusal)); \(who)")
+        refused(.notice, Self.describe(refusal), reason: refusal.logReason, who, channel: found.channel)
         return .notSent(refusal)
       }
       if let until = sources.take(request.remoteHost, now: now) {
-        logger.warning("no code sent: the source address has had \(limits.sendsPerSource) codes in its window; \(who)")
-        return .notSent(.sourceLimit(until: until))
+        let refusal = SendRefusal.sourceLimit(until: until)
+        refused(
+          .warning, "the source address has had \(limits.sendsPerSource) codes in its window",
+          reason: refusal.logReason, who, channel: found.channel)
+        return .notSent(refusal)
       }
       guard let made = SentCode.make(digits: record.parameters.digits, crypto: crypto) else {
         return .unavailable("getrandom failed")
@@ -118,29 +128,65 @@ final class LocalBackend: Backend, @unchecked Sendable {
       code = made
       contact = found
     }
-    return deliver(code, to: contact, for: user, who: who)
+    return deliver(code, to: contact, who)
   }
 
-  /// Sends `code` to `contact` and logs the provider's answer (never the code).
-  private func deliver(_ code: SecretBytes, to contact: Contact, for user: UserName, who: String? = nil) -> AgentReply {
-    let who = who ?? "user=\(user) (confirming a new contact)"
+  /// Who a send is for: the login's service and source, or none when the send confirms a new
+  /// contact at enrollment (`confirm=yes`).
+  private struct Who {
+    var service = "-"
+    var rhost = "-"
+    let user: UserName
+    /// Whether the send confirms a new contact (`lockstep enroll --email`), not a login's.
+    var confirming = false
+  }
+
+  /// Sends `code` to `contact` and logs the provider's answer (never the code), with how long
+  /// the provider took (`ms=`).
+  private func deliver(_ code: SecretBytes, to contact: Contact, _ who: Who) -> AgentReply {
     guard let deliverer else { return .notSent(.noChannel) }
     if let why = deliverer.refusal(for: contact) {
-      logger.warning("no code sent: \(why); \(who)")
+      refused(.warning, why, reason: "destination", who, channel: contact.channel)
       return .notSent(.noChannel)
     }
     let text = code.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+    let started = MonotonicClock.now()
+    func delivery(_ message: String, _ outcome: String) -> LogLine {
+      let milliseconds = Int((MonotonicClock.now() &- started) / 1_000_000)
+      return LogLine(message, event: "delivery", outcome: outcome).with("channel", contact.channel.name)
+        .with("ms", milliseconds)
+    }
     do {
       let receipt = try deliverer.send(code: text, to: contact, lifetimeSeconds: limits.codeLifetimeSeconds)
-      logger.notice(
-        "sent a code by \(contact.channel.name) to \(contact.masked) (provider \(receipt.provider), message \(receipt.messageID ?? "-")); \(who)"
-      )
+      record(
+        .notice,
+        delivery(
+          "sent a code by \(contact.channel.name) to \(contact.masked) (provider \(receipt.provider), message \(receipt.messageID ?? "-"))",
+          "sent"
+        ).with("provider", receipt.provider).with("id", receipt.messageID ?? "-"), who)
       return .sent(
         DeliveryOffer(channel: contact.channel, hint: contact.hint), lifetimeSeconds: limits.codeLifetimeSeconds)
     } catch {
-      logger.error("sending a code by \(contact.channel.name) to \(contact.masked) failed: \(error); \(who)")
+      record(
+        .error,
+        delivery("sending a code by \(contact.channel.name) to \(contact.masked) failed: \(error)", "failed")
+          .with("reason", "provider"), who)
       return .notSent(.deliveryFailed)
     }
+  }
+
+  /// Logs a send refused before any provider was asked.
+  private func refused(
+    _ level: Logger.Level, _ why: String, reason: String, _ who: Who, channel: DeliveryChannel? = nil
+  ) {
+    var line = LogLine("no code sent: \(why)", event: "delivery", outcome: "refused")
+    if let channel { line = line.with("channel", channel.name) }
+    record(level, line.with("reason", reason), who)
+  }
+
+  private func record(_ level: Logger.Level, _ line: LogLine, _ who: Who) {
+    let line = who.confirming ? line.with("confirm", "yes") : line
+    events.record(level, events.by(line, service: who.service, rhost: who.rhost, user: who.user))
   }
 
   private static func describe(_ refusal: SendRefusal) -> String {

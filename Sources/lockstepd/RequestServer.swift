@@ -1,7 +1,6 @@
 import Foundation
 import LockstepCore
 import LockstepPlatform
-import Logging
 
 /// The agent's socket: one thread accepts, and each connection gets a thread of its own for its
 /// one request and reply, so that a slow client holds up no one else. Only root may connect
@@ -10,14 +9,14 @@ import Logging
 final class RequestServer: @unchecked Sendable {
   private let listener: AgentListener
   private let backend: any Backend
-  private let logger: Logger
+  private let events: AgentEvents
   private let requestSeconds: UInt64
 
-  init(listener: AgentListener, backend: any Backend, requestSeconds: Int, logger: Logger) {
+  init(listener: AgentListener, backend: any Backend, requestSeconds: Int, events: AgentEvents) {
     self.listener = listener
     self.backend = backend
     self.requestSeconds = UInt64(requestSeconds)
-    self.logger = logger
+    self.events = events
   }
 
   /// Accepts connections until the process ends.
@@ -27,7 +26,7 @@ final class RequestServer: @unchecked Sendable {
         let connection = try listener.accept()
         Thread.detachNewThread { self.answer(connection) }
       } catch {
-        logger.error("accepting a connection failed: \(error)")
+        events.record(.error, LogLine("accepting a connection failed: \(error)", event: "agent", outcome: "error"))
       }
     }
   }
@@ -37,7 +36,13 @@ final class RequestServer: @unchecked Sendable {
     do {
       let uid = try connection.peerUID()
       guard uid == 0 else {
-        logger.warning("refused a connection from uid \(uid): only root may use the agent")
+        events.record(
+          .warning,
+          LogLine(
+            "refused a connection from uid \(uid): only root may use the agent", event: "agent",
+            outcome: "client-refused"
+          )
+          .with("uid", Int(uid)))
         try connection.sendMessage(AgentReply.refused("only root may use the agent").encoded(), deadline: deadline)
         return
       }
@@ -47,14 +52,16 @@ final class RequestServer: @unchecked Sendable {
       do {
         reply = backend.answer(try AgentRequest.decode(message))
       } catch {
-        logger.warning("refused a request: \(error)")
+        events.record(
+          .warning, LogLine("refused a request: \(error)", event: "agent", outcome: "request-refused"))
         reply = .refused(error.description)
       }
       var encoded = reply.encoded()
       defer { wipe(&encoded) }
       try connection.sendMessage(encoded, deadline: deadline)
     } catch {
-      logger.warning("a client's exchange failed: \(error)")
+      events.record(
+        .warning, LogLine("a client's exchange failed: \(error)", event: "agent", outcome: "exchange-failed"))
     }
   }
 }

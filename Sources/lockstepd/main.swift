@@ -46,12 +46,13 @@ LoggingSystem.bootstrap { label in
   return handler
 }
 let logger = Logger(label: "lockstepd")
+let events = AgentEvents(logger: logger)
 
 let configuration: AgentConfiguration
 let backend: any Backend
 do {
   configuration = try AgentConfiguration.load(configPath)
-  backend = try makeBackend(configuration, logger: logger)
+  backend = try makeBackend(configuration, logger: logger, events: events)
 } catch {
   fail("\(error)", status: 78)
 }
@@ -67,16 +68,18 @@ do {
   fail("\(error)", status: 71)
 }
 if let fleet = backend as? FleetBackend { fleet.startPruning() }
-logger.notice("listening on \(configuration.socket); \(describe(configuration))")
+events.record(
+  .notice,
+  LogLine("listening on \(configuration.socket), \(describe(configuration))", event: "agent", outcome: "started"))
 // A send waits for the provider as well: its deadline is longer.
 RequestServer(
   listener: listener, backend: backend,
-  requestSeconds: configuration.timeoutSeconds + configuration.delivery.limits.sendTimeoutSeconds, logger: logger
+  requestSeconds: configuration.timeoutSeconds + configuration.delivery.limits.sendTimeoutSeconds, events: events
 )
 .serve()
 
 /// The backend the configuration names, with its keys read and checked.
-func makeBackend(_ configuration: AgentConfiguration, logger: Logger) throws -> any Backend {
+func makeBackend(_ configuration: AgentConfiguration, logger: Logger, events: AgentEvents) throws -> any Backend {
   let delivery = configuration.delivery
   if let store = configuration.store {
     let hostKeyPath = configuration.hostKey ?? HostKey.defaultPath
@@ -92,7 +95,7 @@ func makeBackend(_ configuration: AgentConfiguration, logger: Logger) throws -> 
     }
     return LocalBackend(
       path: store, hostKeyPath: hostKeyPath, timeoutSeconds: configuration.timeoutSeconds, deliverer: deliverer,
-      limits: delivery.limits, logger: logger)
+      limits: delivery.limits, events: events)
   }
   if delivery.email != nil || delivery.sms != nil {
     throw ConfigurationError(
@@ -112,9 +115,11 @@ func makeBackend(_ configuration: AgentConfiguration, logger: Logger) throws -> 
       String(decoding: $0, as: UTF8.self).trimmingWhitespace().trimmingCharacters(in: .newlines)
     }
   }
-  let pool = try DatabasePool(url: url, password: password, size: configuration.poolSize, logger: logger)
+  let pool = try DatabasePool(
+    url: url, password: password, size: configuration.poolSize, logger: logger, events: events)
   return FleetBackend(
-    pool: pool, hostName: hostName, key: key, timeoutSeconds: configuration.timeoutSeconds, logger: logger)
+    pool: pool, hostName: hostName, key: key, timeoutSeconds: configuration.timeoutSeconds, logger: logger,
+    events: events)
 }
 
 /// This host's name, for the messages that carry codes.

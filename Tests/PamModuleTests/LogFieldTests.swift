@@ -54,7 +54,7 @@ import Testing
       parsed == [
         "event=login outcome=refused reason=wrong-code failures=1 max=5 \(who)",
         "event=login outcome=accepted method=totp step=\(step) \(who)",
-        "event=login outcome=refused reason=replay failures=1 max=5 \(who)",
+        "event=login outcome=refused reason=replay step=\(step) failures=1 max=5 \(who)",
       ])
   }
 
