@@ -33,6 +33,9 @@ public struct AgentConfiguration: Sendable {
   /// Email and SMS delivery of codes, and its limits (`DeliverySettings`; off unless `email =`
   /// or `sms =` is given).
   public var delivery = DeliverySettings()
+  /// Alerts to an administrator (`AlertSettings`; off unless `alert-command =` or
+  /// `alert-email =` is given).
+  public var alerts = AlertSettings()
 
   /// Reads and checks the file at `path`.
   public static func load(_ path: String) throws(ConfigurationError) -> AgentConfiguration {
@@ -80,7 +83,8 @@ public struct AgentConfiguration: Sendable {
       case "fleet-key": configuration.fleetKey = try absolutePath(value, key, fail)
       case "timeout": configuration.timeoutSeconds = try number(value, key, 1...60, fail)
       case "pool-size": configuration.poolSize = try number(value, key, 1...64, fail)
-      default: try configuration.delivery.set(key, value, fail)
+      default:
+        if try !configuration.alerts.set(key, value, fail) { try configuration.delivery.set(key, value, fail) }
       }
     }
     func missing(_ reason: String) -> ConfigurationError { ConfigurationError(path: path, line: 0, reason) }
@@ -99,7 +103,10 @@ public struct AgentConfiguration: Sendable {
         throw missing("the password is in the 'database' URL and in 'database-password-file'; give one")
       }
     }
-    try configuration.delivery.validate(missing)
+    if !configuration.alerts.isEnabled, let key = seen.first(where: { $0.hasPrefix("alert-") }) {
+      throw missing("'\(key)' goes with 'alert-command =' or 'alert-email ='")
+    }
+    try configuration.delivery.validate(missing, mailsAlerts: configuration.alerts.email != nil)
     return configuration
   }
 

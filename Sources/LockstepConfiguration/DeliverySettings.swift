@@ -138,8 +138,7 @@ public struct DeliverySettings: Equatable, Sendable {
       guard let transport = EmailTransport(rawValue: value) else { throw fail("'email' needs 'sendmail' or 'smtp'") }
       email = transport
     case "sendmail":
-      let words = value.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
-      guard words.first?.hasPrefix("/") == true, !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
+      guard let words = Self.command(value) else {
         throw fail("'sendmail' needs a command: an absolute path, then its arguments")
       }
       sendmailCommand = words
@@ -201,15 +200,27 @@ public struct DeliverySettings: Equatable, Sendable {
     given.append(key)
   }
 
+  /// A command as a setting gives it (`sendmail =`, `alert-command =`): an absolute path, then
+  /// its arguments, split at spaces (no shell, no quoting); `nil` when it is not one.
+  static func command(_ value: String) -> [String]? {
+    let words = value.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+    guard words.first?.hasPrefix("/") == true, !value.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
+      return nil
+    }
+    return words
+  }
+
   /// The checks that span keys, once the whole file is read; `fail` makes an error for the file
-  /// as a whole.
-  public func validate(_ fail: (String) -> ConfigurationError) throws(ConfigurationError) {
+  /// as a whole. `mailsAlerts` (`alert-email =`) allows `sendmail =` and `email-from =` without
+  /// `email =`, since alerts are mailed through the same command.
+  public func validate(_ fail: (String) -> ConfigurationError, mailsAlerts: Bool) throws(ConfigurationError) {
     func has(_ key: String) -> Bool { given.contains(key) }
     func only(_ keys: [String], with owner: String, when condition: Bool) throws(ConfigurationError) {
       if !condition, let key = keys.first(where: has) { throw fail("'\(key)' goes with '\(owner)'") }
     }
-    try only(["email-from", "email-subject"], with: "email =", when: email != nil)
-    try only(["sendmail"], with: "email = sendmail", when: email == .sendmail)
+    try only(["email-from"], with: "email =' or 'alert-email =", when: email != nil || mailsAlerts)
+    try only(["email-subject"], with: "email =", when: email != nil)
+    try only(["sendmail"], with: "email = sendmail' or 'alert-email =", when: email == .sendmail || mailsAlerts)
     try only(
       ["smtp-url", "smtp-user", "smtp-password-file", "smtp-ca-file"], with: "email = smtp", when: email == .smtp)
     try only(

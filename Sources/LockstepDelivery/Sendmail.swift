@@ -11,7 +11,12 @@ enum Sendmail {
     guard let program = command.first, program.hasPrefix("/") else {
       throw DeliveryError("sendmail: the command needs an absolute path")
     }
-    let result = try run(command, input: mail.text(newline: "\n"), deadline: deadline)
+    let result: Result
+    do {
+      result = try run(command, input: mail.text(newline: "\n"), deadline: deadline)
+    } catch {
+      throw DeliveryError("sendmail: \(error.reason)")
+    }
     guard result.status == 0 else {
       let line = result.errorOutput.split(separator: "\n").first.map(String.init) ?? ""
       let what =
@@ -27,20 +32,20 @@ enum Sendmail {
     let errorOutput: String
   }
 
-  /// Runs `command` with `input` on its standard input (a socket, as its standard error is, so that a command that exits
+  /// Runs `command` (the sendmail command, or `alert-command`) with `input` on its standard input (a socket, as its standard error is, so that a command that exits
   /// without reading it cannot raise `SIGPIPE` here), its standard output to /dev/null and its
   /// standard error collected (the first 4 KiB), until it exits or `deadline` passes.
   static func run(_ command: [String], input: [UInt8], deadline: UInt64) throws(DeliveryError) -> Result {
     var inputPair: [Int32] = [-1, -1]
     var errorPipe: [Int32] = [-1, -1]
     guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &inputPair) == 0 else {
-      throw DeliveryError("sendmail: socketpair: \(String(cString: strerror(errno)))")
+      throw DeliveryError("socketpair: \(String(cString: strerror(errno)))")
     }
     guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &errorPipe) == 0 else {
       let reason = String(cString: strerror(errno))
       close(inputPair[0])
       close(inputPair[1])
-      throw DeliveryError("sendmail: socketpair: \(reason)")
+      throw DeliveryError("socketpair: \(reason)")
     }
     let (input0, input1, error0, error1) = (inputPair[0], inputPair[1], errorPipe[0], errorPipe[1])
     defer {
@@ -77,7 +82,7 @@ enum Sendmail {
     close(input1)
     close(error1)
     guard spawned == 0 else {
-      throw DeliveryError("sendmail: cannot run \(command[0]): \(String(cString: strerror(spawned)))")
+      throw DeliveryError("cannot run \(command[0]): \(String(cString: strerror(spawned)))")
     }
 
     _ = fcntlSetNonBlocking(input0)
@@ -130,7 +135,7 @@ enum Sendmail {
       let reaped = waitpid(pid, &raw, WNOHANG)
       if reaped == pid { break }
       if reaped < 0 && errno != EINTR {
-        throw DeliveryError("sendmail: waitpid: \(String(cString: strerror(errno)))")
+        throw DeliveryError("waitpid: \(String(cString: strerror(errno)))")
       }
       if MonotonicClock.now() >= deadline {
         timedOut = true
@@ -141,7 +146,7 @@ enum Sendmail {
     if timedOut {
       kill(pid, SIGKILL)
       while waitpid(pid, &raw, 0) == -1 && errno == EINTR {}
-      throw DeliveryError("sendmail: \(command[0]) did not finish in time and was killed")
+      throw DeliveryError("\(command[0]) did not finish in time and was killed")
     }
     let signal = raw & 0x7f
     let status = signal == 0 ? (raw >> 8) & 0xff : 128 + signal

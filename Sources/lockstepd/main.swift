@@ -68,6 +68,11 @@ do {
   fail("\(error)", status: 71)
 }
 if let fleet = backend as? FleetBackend { fleet.startPruning() }
+if configuration.alerts.isEnabled {
+  let alerter = Alerter(
+    settings: configuration.alerts, delivery: configuration.delivery, hostName: localHostName(), events: events)
+  events.observe { alerter.observe($0) }
+}
 events.record(
   .notice,
   LogLine("listening on \(configuration.socket), \(describe(configuration))", event: "agent", outcome: "started"))
