@@ -8,7 +8,8 @@
 #   make e2e      the end-to-end suite alone (Tests/EndToEnd/run; most cases need root)
 #   make demo     a real PAM login against the built module in a throwaway directory
 #   make install  the module into the system's PAM directory, the CLI and the agent into
-#                 $(PREFIX)/sbin, lockstepd.service into $(SYSTEMDDIR) (not enabled),
+#                 $(PREFIX)/sbin, lockstepd.service and lockstep-metrics.{service,timer}
+#                 into $(SYSTEMDDIR) (not enabled),
 #                 the man pages, the README and pam.d-examples, the bash completion, and the
 #                 store directory (honours DESTDIR); make uninstall,
 #                 which refuses while a file in /etc/pam.d loads the module (FORCE=1 overrides)
@@ -46,7 +47,7 @@ EXAMPLES    := $(filter-out pam.d-examples/README.md,$(wildcard pam.d-examples/*
 BUILD_PACKAGES := libpam0g-dev nettle-dev libssl-dev libqrencode-dev pkg-config libcurl4-openssl-dev
 TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-google-authenticator strace \
                   openssh-server openssh-client sudo expect jq groff-base libfuse3-dev fuse3 \
-                  postgresql openssl datefudge python3-aiosmtpd msmtp
+                  postgresql openssl datefudge python3-aiosmtpd msmtp systemd
 DEMO_PACKAGES  := pamtester oathtool
 BENCH_PACKAGES := libpam-google-authenticator libpam-oath pamtester oathtool libfaketime gnuplot-nox eatmydata \
                   python3 binutils openssh-server openssh-client sudo postgresql openssl
@@ -157,8 +158,10 @@ install: $(MODULE) $(CLI) $(AGENT) $(COMPLETION)
 	install -m 0755 -s --strip-program=strip $(CLI) $(DESTDIR)$(BINDIR)/lockstep
 	install -m 0755 -s --strip-program=strip $(AGENT) $(DESTDIR)$(BINDIR)/lockstepd
 	install -d -m 0755 $(DESTDIR)$(SYSTEMDDIR)
-	sed 's|/usr/local/sbin|$(BINDIR)|g' systemd/lockstepd.service >$(DESTDIR)$(SYSTEMDDIR)/lockstepd.service
-	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/lockstepd.service
+	for unit in lockstepd.service lockstep-metrics.service lockstep-metrics.timer; do \
+	  sed 's|/usr/local/sbin|$(BINDIR)|g' systemd/$$unit >$(DESTDIR)$(SYSTEMDDIR)/$$unit && \
+	  chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$$unit || exit 1; \
+	done
 	install -d -m 0755 $(DESTDIR)$(PAMDIR)
 	install -m 0644 -s --strip-program=strip $(MODULE) $(DESTDIR)$(PAMDIR)/pam_lockstep.so
 	install -d -m 0700 $(DESTDIR)$(STOREDIR)
@@ -177,7 +180,7 @@ install: $(MODULE) $(CLI) $(AGENT) $(COMPLETION)
 uninstall:
 	@scripts/check-pam-unused "$(DESTDIR)$(PAMCONFDIR)" "$(FORCE)"
 	rm -f $(DESTDIR)$(PAMDIR)/pam_lockstep.so $(DESTDIR)$(BINDIR)/lockstep $(DESTDIR)$(BINDIR)/lockstepd
-	rm -f $(DESTDIR)$(SYSTEMDDIR)/lockstepd.service
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMDDIR)/,lockstepd.service lockstep-metrics.service lockstep-metrics.timer)
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(MANPAGES)) $(DESTDIR)$(COMPLETIONDIR)/lockstep
 	rm -rf $(DESTDIR)$(DOCDIR)
 	@echo "The store $(DESTDIR)$(STOREDIR) is left in place; remove it by hand if you mean to."

@@ -30,6 +30,8 @@ install_and_uninstall() {
   check "agent" mode_is "$destdir/usr/local/sbin/lockstepd" 755
   check "lockstepd(8)" mode_is "$destdir/usr/local/share/man/man8/lockstepd.8" 644
   check "lockstepd.service" mode_is "$destdir/lib/systemd/system/lockstepd.service" 644
+  check "lockstep-metrics.service" mode_is "$destdir/lib/systemd/system/lockstep-metrics.service" 644
+  check "lockstep-metrics.timer" mode_is "$destdir/lib/systemd/system/lockstep-metrics.timer" 644
   check "store directory" mode_is "$destdir/var/lib/lockstep" 700
   check "pam_lockstep(8)" mode_is "$destdir/usr/local/share/man/man8/pam_lockstep.8" 644
   check "lockstep(8)" mode_is "$destdir/usr/local/share/man/man8/lockstep.8" 644
@@ -41,12 +43,21 @@ install_and_uninstall() {
     examples=$((examples + 1))
   done
   check "bash completion" mode_is "$destdir/usr/local/share/bash-completion/completions/lockstep" 644
-  check "exactly those files should be installed" [ "$(wc -w <<<"$installed")" = $((10 + examples)) ]
+  check "exactly those files should be installed" [ "$(wc -w <<<"$installed")" = $((12 + examples)) ]
   check "the man pages should name the installed examples" \
     grep -qF '/usr/local/share/doc/lockstep/pam.d\-examples/' "$destdir/usr/local/share/man/man8/pam_lockstep.8"
   check "lockstep <TAB> should offer the commands once the completion is loaded" \
     completes "$destdir/usr/local/share/bash-completion/completions/lockstep" "sta" "status"
   check "the installed CLI should run" quietly "$destdir/usr/local/sbin/lockstep" --version
+  # systemd's own checker, on copies that start the installed programs where they are.
+  local units=$SCRATCH/units unit
+  mkdir -p "$units"
+  for unit in lockstepd.service lockstep-metrics.service lockstep-metrics.timer; do
+    sed "s|/usr/local/sbin|$destdir/usr/local/sbin|g" "$destdir/lib/systemd/system/$unit" >"$units/$unit"
+  done
+  check "the systemd units should pass systemd-analyze verify" \
+    quietly systemd-analyze verify --man=no "$units"/lockstepd.service "$units"/lockstep-metrics.service \
+    "$units"/lockstep-metrics.timer
   check "the installed module should be stripped" no_symbol_table "$destdir$moduledir/pam_lockstep.so"
   check "the installed module should export the PAM entry points only" exports_pam_entry_points_only \
     "$destdir$moduledir/pam_lockstep.so"
@@ -68,6 +79,8 @@ install_with_prefix() {
   check "CLI under the prefix" mode_is "$destdir/opt/lockstep/sbin/lockstep" 755
   check "lockstepd.service should start the agent under the prefix" \
     grep -qF 'ExecStart=/opt/lockstep/sbin/lockstepd ' "$destdir/lib/systemd/system/lockstepd.service"
+  check "lockstep-metrics.service should run the CLI under the prefix" \
+    grep -qF 'ExecStart=/opt/lockstep/sbin/lockstep metrics ' "$destdir/lib/systemd/system/lockstep-metrics.service"
   check "lockstep(8) under the prefix" mode_is "$destdir/opt/lockstep/share/man/man8/lockstep.8" 644
   check "the README under the prefix" mode_is "$destdir/opt/lockstep/share/doc/lockstep/README.md" 644
   check "lockstep(8) should name the examples under the prefix" \
