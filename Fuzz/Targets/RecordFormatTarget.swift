@@ -24,6 +24,13 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
   require(
     (0...UserRecord.largestFailureCount).contains(record.failures), "a failure count out of range was accepted")
   require(record.backupCodes.hashes.count <= BackupCodeHashes.maximumCount, "too many backup codes were accepted")
+  if let invitation = record.invitation {
+    require(record.parameters.kind != .delivered, "an invitation without a secret was accepted")
+    require(Invitation.isValidIssuer(invitation.issuer), "an invitation's issuer that is not one safe name")
+    require(
+      QRMatrix(encoded: invitation.qr.encoded) == invitation.qr, "an invitation's QR code does not survive its encoding"
+    )
+  }
 
   let text = RecordFormat.serialize(record)
   let again: UserRecord

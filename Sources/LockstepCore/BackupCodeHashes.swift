@@ -11,6 +11,9 @@ public struct BackupCodeHashes: Equatable, Sendable {
   public static let hashLength = 32
   /// The most codes one record may hold.
   public static let maximumCount = 100
+  /// How many codes a new enrollment gets (`lockstep enroll`, `backup-codes`, an invitation
+  /// taken up).
+  public static let defaultCount = 10
 
   /// PBKDF2 iterations used for every hash in this set.
   public var iterations: Int

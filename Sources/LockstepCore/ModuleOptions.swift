@@ -68,6 +68,12 @@ public struct ModuleOptions: Equatable, Sendable {
   /// Only for services where a first factor always comes first (sudo, key then code), since
   /// it tells whoever reaches the prompt that the account is enrolled.
   public var lockoutMessage = false
+  /// `invitations`: a user with an open invitation (`lockstep invite`) takes it up here: the
+  /// module shows the QR code and the key URI, and the first right code enrolls the user. Only
+  /// for stacks where a first factor (a key, a password) always comes first, since whoever
+  /// reaches the prompt gets the new secret. Not with `agent=`, `forward_pass` or the
+  /// `*_first_pass` options.
+  public var invitations = false
   /// `debug`: log the effective configuration and each decision.
   public var debug = false
   /// Arguments that were not understood, one sentence each.
@@ -86,6 +92,7 @@ public struct ModuleOptions: Equatable, Sendable {
       case ("debug", nil): debug = true
       case ("lockout_message", nil): lockoutMessage = true
       case ("send_at_once", nil): sendAtOnce = true
+      case ("invitations", nil): invitations = true
       case ("forward_pass", nil): forwardPass = true
       case ("try_first_pass", nil), ("use_first_pass", nil):
         let mode = FirstPassMode(rawValue: name) ?? .none
@@ -119,6 +126,11 @@ public struct ModuleOptions: Equatable, Sendable {
     if agent == nil && sendAtOnce {
       problems.append("'send_at_once' needs 'agent=': lockstepd sends the codes")
     }
+    if invitations && (agent != nil || forwardPass || firstPass != .none) {
+      problems.append(
+        "'invitations' works with a local store and a prompt of its own: not with 'agent=', 'forward_pass', "
+          + "'try_first_pass' or 'use_first_pass'")
+    }
     if forwardPass && firstPass != .none {
       problems.append("'forward_pass' cannot be combined with '\(firstPass.rawValue)'")
     }
@@ -143,7 +155,7 @@ public struct ModuleOptions: Equatable, Sendable {
       + "max_failures=\(maxFailures) lockout=\(lockoutSeconds) echo=\(echo) "
       + "first_pass=\(firstPass.rawValue) forward_pass=\(forwardPass) fail_delay=\(failDelayMilliseconds) "
       + "lock_timeout=\(lockTimeoutSeconds) agent_timeout=\(agentTimeoutSeconds) lockout_message=\(lockoutMessage) "
-      + "send_timeout=\(sendTimeoutSeconds) send_at_once=\(sendAtOnce) "
+      + "send_timeout=\(sendTimeoutSeconds) send_at_once=\(sendAtOnce) invitations=\(invitations) "
       + "prompt=\"\(Self.printable(effectivePrompt))\""
   }
 

@@ -20,6 +20,11 @@
 /// backup-code 3b1e...
 /// ```
 ///
+/// An invitation (`Invitation`) not taken up yet adds `invited-until` (Unix time),
+/// `invite-issuer` (text, optional) and `invite-qr` (the QR code's matrix in hex, as
+/// `QRMatrix.encoded` writes it), or `sealed-invite-qr` (the same sealed under the host key) in a
+/// sealed store.
+///
 /// A user whose codes are sent has a contact, `email alice@example.com` or `sms +447700900123`
 /// (at most one), and, once a code has been sent, the sent-code state (`SentCodeState`):
 /// `sent-code` (the pending code's keyed hash, hex; absent when none is pending),
@@ -86,6 +91,15 @@ public enum RecordFormat {
       }
       fields.secret = secret
     }
+    if let sealed = fields.sealedInviteQR {
+      guard fields.inviteQR == nil else {
+        throw LineError(line: 0, "'invite-qr' and 'sealed-invite-qr' exclude each other")
+      }
+      guard let opening, let opened = opening(sealed) else {
+        throw LineError(line: 0, "the sealed invitation does not open with the host key")
+      }
+      fields.inviteQR = opened.withUnsafeBytes { Array($0) }
+    }
     return try fields.record()
   }
 
@@ -103,8 +117,11 @@ public enum RecordFormat {
   }
 
   /// The text of `record`, in secret storage because it contains the key: in clear, or as
-  /// `sealedSecret` (the secret sealed under the host key) when that is given.
-  public static func serialize(_ record: UserRecord, sealedSecret: [UInt8]? = nil) -> SecretBytes {
+  /// `sealedSecret` (the secret sealed under the host key) when that is given, and an
+  /// invitation's QR code as `sealedInviteQR` likewise.
+  public static func serialize(
+    _ record: UserRecord, sealedSecret: [UInt8]? = nil, sealedInviteQR: [UInt8]? = nil
+  ) -> SecretBytes {
     var text: [UInt8] = []
     text.reserveCapacity(512 + record.backupCodes.hashes.count * 80)
     func line(_ key: String, _ value: String) {
@@ -136,6 +153,15 @@ public enum RecordFormat {
     line("last-success", String(record.lastSuccess))
     line("enrolled", String(record.enrolled))
     line("state-id", Hex.encode((0..<8).map { UInt8(truncatingIfNeeded: record.stateID >> (56 - 8 * $0)) }))
+    if let invitation = record.invitation {
+      line("invited-until", String(invitation.expires))
+      if !invitation.issuer.isEmpty { line("invite-issuer", invitation.issuer) }
+      if let sealedInviteQR {
+        line("sealed-invite-qr", Hex.encode(sealedInviteQR))
+      } else {
+        line("invite-qr", Hex.encode(invitation.qr.encoded))
+      }
+    }
     switch record.contact {
     case .email(let address): line("email", address)
     case .sms(let number): line("sms", number)
@@ -182,6 +208,10 @@ private struct Fields {
   var backupCodes: [[UInt8]] = []
   var stateID: UInt64?
   var contact: Contact?
+  var invitedUntil: Int64?
+  var inviteIssuer: String?
+  var inviteQR: [UInt8]?
+  var sealedInviteQR: [UInt8]?
   var sentDigest: [UInt8]?
   var sentExpires: Int64?
   var sentAttempts: Int?
@@ -246,6 +276,15 @@ private struct Fields {
         throw LineError(line: line, key == "email" ? "invalid email address" : "invalid number (E.164: +, then digits)")
       }
       contact = parsed
+    case "invited-until": invitedUntil = try once(invitedUntil, number(unixTime))
+    case "invite-issuer":
+      inviteIssuer = try once(
+        inviteIssuer,
+        String(validating: Array(value), as: UTF8.self).flatMap { Invitation.isValidIssuer($0) ? $0 : nil })
+    case "invite-qr": inviteQR = try once(inviteQR, Hex.decode(value))
+    case "sealed-invite-qr":
+      sealedInviteQR = try once(
+        sealedInviteQR, Hex.decode(value).flatMap { $0.count > Sealing.nonceLength + Sealing.tagLength ? $0 : nil })
     case "sent-code":
       // All zeros is how a state slot says "none": never a digest.
       sentDigest = try once(
@@ -304,6 +343,15 @@ private struct Fields {
       failures: failures ?? 0, lockedUntil: lockedUntil ?? 0, lastSuccess: lastSuccess ?? 0,
       enrolled: enrolled ?? 0, backupCodes: backup, stateID: stateID ?? 0)
     record.contact = contact
+    if let invitedUntil {
+      guard kind != .delivered else { throw LineError(line: 0, "a 'delivered' record takes no invitation") }
+      guard let inviteQR, let qr = QRMatrix(encoded: inviteQR) else {
+        throw LineError(line: 0, "an invitation needs a QR code ('invite-qr' or 'sealed-invite-qr')")
+      }
+      record.invitation = Invitation(expires: invitedUntil, issuer: inviteIssuer ?? "", qr: qr)
+    } else if inviteIssuer != nil || inviteQR != nil {
+      throw LineError(line: 0, "'invite-issuer' and 'invite-qr' go with 'invited-until'")
+    }
     record.state.sent = SentCodeState(
       digest: sentDigest ?? [], expires: sentExpires ?? 0, attemptsLeft: sentAttempts ?? 0,
       windowStart: sendWindowStart ?? 0, sendsInWindow: sendsInWindow ?? 0, lastSend: lastSend ?? 0)

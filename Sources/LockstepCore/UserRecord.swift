@@ -29,6 +29,8 @@ public struct UserRecord {
   public var stateID: UInt64
   /// Where codes are sent to this user, if anywhere.
   public var contact: Contact?
+  /// Set while the record is an invitation not taken up yet: the user is then not enrolled.
+  public var invitation: Invitation?
 
   public init(
     parameters: TokenParameters, secret: SecretBytes, counter: UInt64 = 0, lastStep: Int64? = nil,
@@ -44,6 +46,7 @@ public struct UserRecord {
     self.backupCodes = backupCodes
     self.stateID = stateID
     contact = nil
+    invitation = nil
   }
 
   // The fields of `state`, by their names: what the verifier, the CLI and the tests read and set.
@@ -84,7 +87,7 @@ public struct UserRecord {
   /// migrate` compare).
   public func hasSameToken(as other: UserRecord) -> Bool {
     parameters == other.parameters && secret.hasSameBytes(as: other.secret) && enrolled == other.enrolled
-      && contact == other.contact
+      && contact == other.contact && invitation == other.invitation
   }
 
   /// Drops the backup codes that `previous` no longer holds when both are the same token with

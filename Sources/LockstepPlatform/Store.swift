@@ -205,11 +205,19 @@ public final class Store {
     }
     record.stateID = id.reduce(0) { $0 << 8 | UInt64($1) }
     var sealed: [UInt8]?
+    var sealedQR: [UInt8]?
     if let hostKey, record.parameters.kind != .delivered {
       sealed = hostKey.seal(record.secret, for: user)
       guard sealed != nil else { throw .system(path: temporaryPath, SystemError("sealing the secret", code: EIO)) }
+      if let invitation = record.invitation {
+        // The QR code spells the secret: it is sealed as the secret is.
+        sealedQR = hostKey.seal(SecretBytes(invitation.qr.encoded), for: user)
+        guard sealedQR != nil else {
+          throw .system(path: temporaryPath, SystemError("sealing the invitation", code: EIO))
+        }
+      }
     }
-    let text = RecordFormat.serialize(record, sealedSecret: sealed)
+    let text = RecordFormat.serialize(record, sealedSecret: sealed, sealedInviteQR: sealedQR)
     do throws(SystemError) {
       try directory.remove(temporary)
       let file = try FileDescriptor.open(temporary, in: directory.raw, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW)

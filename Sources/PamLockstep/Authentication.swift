@@ -105,6 +105,9 @@ final class Authentication {
         return .authInfoUnavailable
       }
       guard let enrolled else { return unenrolled(user, alias: alias) }
+      if let invitation = enrolled.invitation {
+        return invited(user, alias: alias, invitation: invitation, record: enrolled, store: store)
+      }
       source = .store(store, enrolled)
       digits = enrolled.parameters.digits
     }
@@ -181,6 +184,87 @@ final class Authentication {
       log(LOG_NOTICE, refused("refused: user is not enrolled", "not-enrolled"), user: user.description)
     }
     return .authError
+  }
+
+  /// A user whose record is an invitation: taken up here with `invitations` (the name given
+  /// being the account's own, the invitation open); otherwise the user is not enrolled.
+  private func invited(
+    _ user: UserName, alias: UserName?, invitation: Invitation, record: UserRecord, store: Store
+  ) -> PAMCode {
+    let now = SystemClock.now()
+    guard invitation.isOpen(at: now) else {
+      log(
+        LOG_NOTICE,
+        LogLine("the invitation expired at \(time(invitation.expires))", event: "invitation", outcome: "expired")
+          .with("until", invitation.expires), user: user.description)
+      return unenrolled(user, alias: alias)
+    }
+    guard options.invitations, alias == nil else {
+      log(
+        LOG_INFO,
+        LogLine(
+          "has an invitation, which this stack does not take up (no 'invitations', or another name of the account)",
+          event: "invitation", outcome: "ignored"), user: user.description)
+      return unenrolled(user, alias: alias)
+    }
+    let label = String(decoding: user.bytes, as: UTF8.self)
+    let uri = KeyURI.make(
+      secret: record.secret, parameters: record.parameters, issuer: invitation.issuer, label: label,
+      counter: record.counter)
+    session.inform(
+      "Set up a one-time code for \(ModuleOptions.printable(label)): scan this QR code with your authenticator app, "
+        + "or enter the key URI below, then type the code the app shows.")
+    session.inform(invitation.qr.rendered(inverted: true, colours: false))
+    session.inform(uri)
+    let attempt: Attempt
+    switch obtainAttempt(digits: record.parameters.digits, prompt: "Code from your authenticator app: ") {
+    case .failure(let code): return code
+    case .success(let answer): attempt = answer
+    }
+    // The new backup codes are hashed before the lock is taken, and only for a code that would
+    // be accepted, so that a wrong code costs no PBKDF2.
+    var codes: [[UInt8]] = []
+    var hashes = BackupCodeHashes.none
+    if case .accepted = verifier.verify(Attempt(code: attempt.code), against: record, now: now, backupDigest: nil)
+      .outcome
+    {
+      guard let made = BackupCodeHashes.generateCodes(count: BackupCodeHashes.defaultCount, crypto: verifier.crypto),
+        let issued = BackupCodeHashes.issue(codes: made, crypto: verifier.crypto)
+      else {
+        log(LOG_ERR, failedClosed("backup codes could not be made (getrandom)", "random"), user: user.description)
+        return .authInfoUnavailable
+      }
+      (codes, hashes) = (made, issued)
+    }
+    let outcome: VerificationOutcome
+    switch locked(
+      user, gone: "the invitation was taken up or withdrawn during the login",
+      { () throws(StoreError) in
+        try store.takeUp(
+          attempt, for: user, verifier: verifier, backupCodes: hashes, now: now,
+          lockTimeoutMilliseconds: options.lockTimeoutSeconds * 1000)
+      })
+    {
+    case .failure(let code): return code
+    case .success(let (taken, _)): outcome = taken
+    }
+    let code = report(outcome, user: user, kind: record.parameters.kind, now: now)
+    guard case .accepted = outcome else { return code }
+    log(
+      LOG_NOTICE,
+      LogLine(
+        "took up the invitation: enrolled, with \(codes.count) backup codes", event: "invitation", outcome: "accepted"
+      )
+      .with("left", codes.count), user: user.description)
+    if codes.isEmpty {
+      // The check before the lock saw no right code, the one under it did: nothing was hashed.
+      session.inform("You are enrolled. Ask an administrator for backup codes (lockstep backup-codes).")
+    } else {
+      session.inform(
+        "You are enrolled. Your backup codes, each good for one login without the app (shown only now; keep them safe):\n"
+          + codes.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n"))
+    }
+    return code
   }
 
   /// With `forward_pass` and `nullok`, an unenrolled user has no code to type, but the modules
@@ -331,23 +415,41 @@ final class Authentication {
   private func check(_ attempt: Attempt, for user: UserName, in store: Store, enrollment: UserRecord) -> PAMCode {
     let digest = enrollment.backupCodes.digest(of: attempt, crypto: verifier.crypto)
     let now = SystemClock.now()
-    let checked: (outcome: VerificationOutcome, record: UserRecord)?
-    do {
-      checked = try store.check(
-        attempt, for: user, verifier: verifier, backupDigest: digest, now: now,
-        lockTimeoutMilliseconds: options.lockTimeoutSeconds * 1000)
-    } catch {
-      log(LOG_ERR, failedClosed("\(error)", "store"), user: user.description)
-      return .authInfoUnavailable
-    }
-    guard let (outcome, record) = checked else {
-      log(
-        LOG_NOTICE, refused("refused: the record disappeared during the login", "record-gone"), user: user.description)
-      return .authError
+    let (outcome, record): (VerificationOutcome, UserRecord)
+    switch locked(
+      user, gone: "the record disappeared during the login",
+      { () throws(StoreError) in
+        try store.check(
+          attempt, for: user, verifier: verifier, backupDigest: digest, now: now,
+          lockTimeoutMilliseconds: options.lockTimeoutSeconds * 1000)
+      })
+    {
+    case .failure(let code): return code
+    case .success(let checked): (outcome, record) = checked
     }
     noteClock(of: record, now: now, user: user)
     forwardPassword(of: attempt, outcome: outcome)
     return report(outcome, user: user, kind: record.parameters.kind, now: now)
+  }
+
+  /// One step under the user's lock (`Store.check`, `Store.takeUp`): a store that fails fails
+  /// the login closed; no record to check (`gone` says why) refuses it.
+  private func locked(
+    _ user: UserName, gone: String,
+    _ step: () throws(StoreError) -> (outcome: VerificationOutcome, record: UserRecord)?
+  ) -> Result<(VerificationOutcome, UserRecord), PAMCode> {
+    let result: (outcome: VerificationOutcome, record: UserRecord)?
+    do {
+      result = try step()
+    } catch {
+      log(LOG_ERR, failedClosed("\(error)", "store"), user: user.description)
+      return .failure(.authInfoUnavailable)
+    }
+    guard let result else {
+      log(LOG_NOTICE, refused("refused: \(gone)", "record-gone"), user: user.description)
+      return .failure(.authError)
+    }
+    return .success((result.outcome, result.record))
   }
 
   /// Passes the password typed in front of the code on to the next module (`forward_pass`).

@@ -4,10 +4,11 @@
 
 /// The accounts of the system's user database, for commands that act on every user.
 enum Accounts {
-  /// One account: its name, user id and home directory.
+  /// One account: its name, user and group ids, and home directory.
   struct Account {
     var name: String
     var uid: uid_t
+    var gid: gid_t
     var home: String
   }
 
@@ -20,9 +21,25 @@ enum Accounts {
       guard let name = String(validatingCString: entry.pointee.pw_name),
         let home = entry.pointee.pw_dir.flatMap({ String(validatingCString: $0) }), home.hasPrefix("/")
       else { continue }
-      accounts.append(Account(name: name, uid: entry.pointee.pw_uid, home: home))
+      accounts.append(Account(name: name, uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid, home: home))
     }
     return accounts
+  }
+
+  /// The members of `group`: those `getgrnam(3)` lists, and the accounts whose primary group
+  /// it is, in that order, each once; `nil` when there is no such group.
+  static func members(of group: String) -> [String]? {
+    guard let entry = getgrnam(group) else { return nil }
+    let gid = entry.pointee.gr_gid
+    var names: [String] = []
+    if var member = entry.pointee.gr_mem {
+      while let name = member.pointee {
+        if let text = String(validatingCString: name) { names.append(text) }
+        member += 1
+      }
+    }
+    for account in all() where account.gid == gid && !names.contains(account.name) { names.append(account.name) }
+    return names
   }
 
   /// Whether a file in a user's home can be taken as that user's.

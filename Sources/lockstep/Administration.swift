@@ -86,7 +86,7 @@ struct BackupCodes: ParsableCommand {
   @OptionGroup var output: JSONOption
 
   @Option(name: .long, help: "How many codes to issue, 1 to 100.")
-  var count = 10
+  var count = BackupCodeHashes.defaultCount
 
   func validate() throws {
     guard (1...BackupCodeHashes.maximumCount).contains(count) else {

@@ -32,23 +32,10 @@ struct Enroll: ParsableCommand {
     help: ArgumentHelp("Read the base32 secret from this file, or from standard input for -.", valueName: "file"))
   var secretFile: String?
 
-  @Option(name: .long, help: "The hash function: sha1, sha256 or sha512, in any case.")
-  var algorithm: String = "sha1"
-
-  @Option(name: .long, help: "The number of digits in each code, 6 to 8.")
-  var digits: Int = 6
-
-  @Option(name: .long, help: "The TOTP time step in seconds.")
-  var period: Int = 30
-
-  @Option(name: .long, help: "The issuer shown in the authenticator app (default: this host's name).")
-  var issuer: String?
+  @OptionGroup var token: TokenOptions
 
   @Option(name: .long, help: "The account name shown in the authenticator app (default: the user name).")
   var label: String?
-
-  @Flag(name: .long, help: "Use counter-based codes (HOTP) instead of time-based ones (TOTP).")
-  var hotp = false
 
   @Option(name: .long, help: "How to draw the QR code: utf8, ansi or none (default: utf8 on a terminal, else none).")
   var qr: QRStyle?
@@ -68,15 +55,6 @@ struct Enroll: ParsableCommand {
   var force = false
 
   func validate() throws {
-    guard OTPAlgorithm(name: algorithm) != nil else {
-      throw ValidationError("'\(algorithm)' is not an algorithm; use sha1, sha256 or sha512")
-    }
-    guard TokenParameters.digitRange.contains(digits) else {
-      throw ValidationError("--digits must be between 6 and 8")
-    }
-    guard TokenParameters.periodRange.contains(period) else {
-      throw ValidationError("--period must be between 1 and 86400 seconds")
-    }
     guard email == nil || sms == nil else { throw ValidationError("give --email or --sms, not both") }
     if let email, Contact(email: email) == nil {
       throw ValidationError("'\(LogText.escape(Array(email.utf8)))' is not an email address lockstep sends to")
@@ -84,7 +62,7 @@ struct Enroll: ParsableCommand {
     if let sms, Contact(phone: sms) == nil {
       throw ValidationError("--sms needs a number in E.164 form: +, the country code, then the number (+447700900123)")
     }
-    if contact != nil && (secretFile != nil || hotp || qr != nil) {
+    if contact != nil && (secretFile != nil || token.hotp || qr != nil) {
       throw ValidationError("--secret-file, --hotp and --qr are for an authenticator app, not --email or --sms")
     }
   }
@@ -100,20 +78,9 @@ struct Enroll: ParsableCommand {
     let previous = force ? try? store.read(user) : nil
     try store.refuseExisting(user, force: force)
 
-    let secret: SecretBytes
-    if let secretFile {
-      secret = try Input.secret(path: secretFile)
-    } else {
-      guard let random = crypto.randomBytes(count: Secrets.generatedLength) else {
-        throw Failure("could not generate a secret: the random generator failed", code: Exit.storeUnusable)
-      }
-      var bytes = random
-      secret = SecretBytes(bytes)
-      wipe(&bytes)
-    }
-    let parameters = TokenParameters(
-      kind: hotp ? .hotp : .totp, algorithm: OTPAlgorithm(name: algorithm) ?? .sha1, digits: digits, period: period)
-    let issuer = self.issuer ?? hostName()
+    let secret = try secretFile.map { path throws(Failure) in try Input.secret(path: path) } ?? TokenOptions.newSecret()
+    let parameters = token.parameters
+    let issuer = token.effectiveIssuer
     let label = self.label ?? user.description
     let uri = KeyURI.make(secret: secret, parameters: parameters, issuer: issuer, label: label)
     let now = SystemClock.now()
@@ -146,7 +113,7 @@ struct Enroll: ParsableCommand {
       record.counter = updated.counter
     }
 
-    let backup = try issueBackupCodes(count: 10)
+    let backup = try issueBackupCodes(count: BackupCodeHashes.defaultCount)
     record.backupCodes = backup.hashes
 
     try store.enroll(record, for: user, force: force)

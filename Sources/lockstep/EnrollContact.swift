@@ -14,7 +14,7 @@ extension Enroll {
       backupCodes = []
     } else {
       let parameters = TokenParameters(
-        kind: .delivered, algorithm: OTPAlgorithm(name: algorithm) ?? .sha1, digits: digits, period: period)
+        kind: .delivered, algorithm: token.parameters.algorithm, digits: token.digits, period: token.period)
       var record = UserRecord(parameters: parameters, secret: SecretBytes([]), enrolled: SystemClock.now())
       record.contact = contact
       let backup = try issueBackupCodes(count: 10)
@@ -44,7 +44,7 @@ extension Enroll {
   /// Has the agent send a code to `contact`, and asks for it back: up to three tries.
   private func confirm(_ contact: Contact, for user: UserName) throws(Failure) {
     let agent = try storeOptions.sendingAgent()
-    guard let code = SentCode.make(digits: digits, crypto: crypto) else {
+    guard let code = SentCode.make(digits: token.digits, crypto: crypto) else {
       throw Failure("could not make a code: the random generator failed", code: Exit.storeUnusable)
     }
     switch try agent.answer(.deliver(user, contact: contact, code: code)) {

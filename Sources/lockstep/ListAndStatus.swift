@@ -28,7 +28,7 @@ struct List: ParsableCommand {
         let locked = record.lockedUntil != 0 && now < record.lockedUntil
         rows.append([
           name.description, record.parameters.kind.rawValue, Output.parameters(record.parameters),
-          Output.time(record.enrolled, never: "unknown"), Output.time(record.lastSuccess),
+          Output.enrolled(record, now: now), Output.time(record.lastSuccess),
           String(record.failures), locked ? Output.time(record.lockedUntil) : "-",
         ])
       } catch {
@@ -110,7 +110,7 @@ struct Status: ParsableCommand {
       if sent.lastSend != 0 { lines.append(("last code sent", Output.time(sent.lastSend))) }
     }
     lines += [
-      ("enrolled", Output.time(record.enrolled, never: "unknown")),
+      ("enrolled", Output.enrolled(record, now: now)),
       ("last success", Output.time(record.lastSuccess)),
       ("failures", String(record.failures)),
       ("locked until", locked ? Output.time(record.lockedUntil) : "not locked"),

@@ -26,7 +26,7 @@ struct Lockstep: ParsableCommand {
       """,
     version: "lockstep 0.1.0",
     subcommands: [
-      Enroll.self, List.self, Status.self, Verify.self, Resync.self, Unlock.self, BackupCodes.self,
+      Enroll.self, Invite.self, List.self, Status.self, Verify.self, Resync.self, Unlock.self, BackupCodes.self,
       Revoke.self, Export.self, Import.self, Migrate.self, Seal.self, Check.self,
     ])
 

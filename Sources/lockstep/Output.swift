@@ -35,6 +35,12 @@ enum Output {
     codes.map { String(decoding: $0, as: UTF8.self) }
   }
 
+  /// When `record` was enrolled, for a table cell; for an invitation, until when it is open.
+  static func enrolled(_ record: UserRecord, now: Int64) -> String {
+    guard let invitation = record.invitation else { return time(record.enrolled, never: "unknown") }
+    return invitation.isOpen(at: now) ? "invited until \(time(invitation.expires))" : "invitation expired"
+  }
+
   /// `algorithm/digits/period` for a table cell (the period only for TOTP).
   static func parameters(_ p: TokenParameters) -> String {
     p.kind == .totp ? "\(p.algorithm.rawValue)/\(p.digits)/\(p.period)s" : "\(p.algorithm.rawValue)/\(p.digits)"
@@ -64,6 +70,10 @@ enum Output {
     case .hotp:
       object["counter"] = record.counter
     case .delivered: break
+    }
+    // An invitation not taken up: when it stops working, and whether it still works.
+    if let invitation = record.invitation {
+      object["invitation"] = ["expires": invitation.expires, "open": invitation.isOpen(at: now)] as [String: Any]
     }
     if let contact = record.contact {
       object["contact"] = ["channel": contact.channel.name, "address": contact.masked] as [String: Any]

@@ -437,6 +437,10 @@ final class FleetBackend: Backend, @unchecked Sendable {
         "the fleet store does not hold contacts for sent codes yet; give \(user) an authenticator app, or use a host's own store"
       )
     }
+    guard record.invitation == nil else {
+      throw RecordFailure(
+        "the fleet store does not hold invitations yet; enroll \(user) with lockstep enroll, or use a host's own store")
+    }
     guard let random = SystemRandom.bytes(count: 8) else { throw RecordFailure("getrandom failed") }
     let version = Int64(bitPattern: random.reduce(0) { $0 << 8 | UInt64($1) })
     return try await pool.run(until: deadline) { connection, _ in

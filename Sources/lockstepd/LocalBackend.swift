@@ -43,7 +43,9 @@ final class LocalBackend: Backend, @unchecked Sendable {
       let store = try Store(path: path, hostKey: try HostKey(path: hostKeyPath, crypto: crypto))
       switch request {
       case .lookup(let user):
-        let record = try store.enrollment(user)
+        // An invitation is taken up by the module on a store it reads itself, not through the
+        // agent: until then the user is not enrolled.
+        let record = try store.enrollment(user).flatMap { $0.invitation == nil ? $0 : nil }
         return .enrollment(record?.parameters, offer: record.flatMap(offer))
       case .verify(let request):
         let attempt = Attempt(code: request.code, backupCode: request.backupCode)

@@ -224,52 +224,22 @@ struct EnrollTests {
   }
 }
 
-/// Turns a half-block rendering (light modules drawn, as `--qr utf8` does) into a PBM image
-/// with a wide white margin, and decodes it with zbarimg.
+/// Decodes a half-block rendering (light modules drawn, as `--qr utf8` does) with zbarimg,
+/// through the tests' `qr-text.py`.
 func decodeQR(_ lines: [String]) throws -> String {
-  let halves: [Character: (Bool, Bool)] = [
-    "\u{2588}": (true, true), "\u{2580}": (true, false), "\u{2584}": (false, true), " ": (false, false),
-  ]
-  var light: [[Bool]] = []
-  for line in lines where !line.isEmpty {
-    var top: [Bool] = []
-    var bottom: [Bool] = []
-    for character in line {
-      let pair = try #require(halves[character], "unexpected character \(character)")
-      top.append(pair.0)
-      bottom.append(pair.1)
-    }
-    light.append(top)
-    light.append(bottom)
-  }
-  let size = try #require(light.first?.count)
-  #expect(light.count >= size)
-  light = Array(light.prefix(size))  // the last half line lies outside the code
-  let scale = 4
-  let margin = 8
-  let pixels = (size + 2 * margin) * scale
-  var pbm = "P1\n\(pixels) \(pixels)\n"
-  for row in -margin..<(size + margin) {
-    var line: [String] = []
-    for column in -margin..<(size + margin) {
-      let inside = row >= 0 && row < size && column >= 0 && column < size
-      let dark = inside && !light[row][column]
-      line += Array(repeating: dark ? "1" : "0", count: scale)
-    }
-    let text = line.joined(separator: " ") + "\n"
-    pbm += String(repeating: text, count: scale)
-  }
-  let file = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-qr-\(UUID().uuidString).pbm")
-  try Data(pbm.utf8).write(to: file)
-  defer { try? FileManager.default.removeItem(at: file) }
+  let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("PamModuleTests/StandIns/qr-text.py").path
   let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/zbarimg")
-  process.arguments = ["--raw", "-q", file.path]
-  let pipe = Pipe()
-  process.standardOutput = pipe
-  process.standardError = FileHandle.nullDevice
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+  process.arguments = [script]
+  let input = Pipe()
+  let output = Pipe()
+  process.standardInput = input
+  process.standardOutput = output
   try process.run()
-  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  input.fileHandleForWriting.write(Data(lines.joined(separator: "\n").utf8))
+  try input.fileHandleForWriting.close()
+  let data = output.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
   return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
 }

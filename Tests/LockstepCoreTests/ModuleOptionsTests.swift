@@ -239,6 +239,18 @@ struct ModuleOptionsTests {
     #expect(ModuleOptions(arguments: ["agent=/run/a.sock", "prompt=Code: "]).prompt(offering: offer) == "Code: ")
   }
 
+  @Test("invitations works on a local store with a prompt of the module's own")
+  func invitations() {
+    #expect(ModuleOptions(arguments: ["invitations"]).invitations)
+    #expect(ModuleOptions(arguments: ["invitations", "nullok"]).problems.isEmpty)
+    let refusal =
+      "'invitations' works with a local store and a prompt of its own: not with 'agent=', 'forward_pass', "
+      + "'try_first_pass' or 'use_first_pass'"
+    for other in ["agent=/run/a.sock", "forward_pass", "try_first_pass", "use_first_pass"] {
+      #expect(ModuleOptions(arguments: ["invitations", other]).problems == [refusal], "\(other)")
+    }
+  }
+
   @Test("the summary states the options and nothing else")
   func summary() {
     let options = ModuleOptions(arguments: [
@@ -249,7 +261,7 @@ struct ModuleOptionsTests {
       summary
         == "store=/srv/otp agent=- host_key=/etc/lockstep/host.key nullok=false window=2 lookahead=10 max_failures=5 lockout=900 echo=false "
         + "first_pass=try_first_pass forward_pass=false fail_delay=500 lock_timeout=5 agent_timeout=5 "
-        + "lockout_message=false send_timeout=10 send_at_once=false "
+        + "lockout_message=false send_timeout=10 send_at_once=false invitations=false "
         + "prompt=\"Code = ?\"")
     #expect(!summary.contains("hunter2"))
   }

@@ -1,15 +1,14 @@
-import LockstepCore
-
 /// An `otpauth://` URI in the Key URI format that authenticator apps read from QR codes:
 /// `otpauth://totp/ISSUER:LABEL?secret=...&issuer=ISSUER&algorithm=SHA1&digits=6&period=30`.
 ///
 /// The issuer appears both in front of the label and as a parameter, as the format recommends.
 /// Everything but RFC 3986's unreserved characters is percent-encoded as UTF-8, so issuers and
-/// labels may contain spaces, colons and any Unicode.
-enum KeyURI {
+/// labels may contain spaces, colons and any Unicode. The CLI shows it at enrollment, and the
+/// module at a login that takes up an invitation.
+public enum KeyURI {
   /// The URI for `secret` with `parameters`; `issuer` may be empty (then it is left out);
   /// `counter` is the HOTP counter the app should start at.
-  static func make(
+  public static func make(
     secret: SecretBytes, parameters p: TokenParameters, issuer: String, label: String, counter: UInt64 = 0
   ) -> String {
     let name = issuer.isEmpty ? percentEncoded(label) : percentEncoded(issuer) + ":" + percentEncoded(label)
@@ -25,7 +24,7 @@ enum KeyURI {
   }
 
   /// `text` with every byte outside RFC 3986's unreserved set percent-encoded.
-  static func percentEncoded(_ text: String) -> String {
+  public static func percentEncoded(_ text: String) -> String {
     let hex = Array("0123456789ABCDEF".utf8)
     var out: [UInt8] = []
     for byte in text.utf8 {
