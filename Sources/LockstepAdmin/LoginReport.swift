@@ -120,7 +120,7 @@ public struct LoginReport {
   public private(set) var sent: [String: Int] = [:]
   public private(set) var sendsRefused: [String: Int] = [:]
   public private(set) var sendErrors = 0
-  /// The agent's `delivery outcome=failed` and `database` lines (details: `outcome`, and
+  /// The agent's `delivery outcome=failed` and `database` lines (details: `event`, `outcome`, and
   /// `reason`, `channel`, `provider` or `host` as the line has them).
   public private(set) var agentProblems: [Event] = []
   /// The source addresses that failed, most failures first.
@@ -178,7 +178,7 @@ public struct LoginReport {
       case ("send", "error"):
         sendErrors += 1
       case ("delivery", "failed"), ("database", _):
-        agentProblems.append(event(["outcome", "reason", "channel", "provider", "host"]))
+        agentProblems.append(event(["event", "outcome", "reason", "channel", "provider", "host"]))
       default:
         break
       }

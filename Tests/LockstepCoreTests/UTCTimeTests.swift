@@ -15,16 +15,16 @@ struct UTCTimeTests {
     #expect(UTCTime.iso8601(unixTime) == expected)
   }
 
-  /// The same dates, from their parts back to the Unix times Python gives.
+  /// The same dates, from their parts (year, month, day, hour, minute, second) back to the
+  /// Unix times Python gives.
   @Test(
     arguments: [
-      (Int64(0), [Int64(1970), 1, 1, 0, 0, 0]), (951_782_399, [2000, 2, 28, 23, 59, 59]),
-      (951_782_400, [2000, 2, 29, 0, 0, 0]), (1_750_000_900, [2025, 6, 15, 15, 21, 40]),
-      (4_102_444_800, [2100, 1, 1, 0, 0, 0]),
+      [Int64(0), 1970, 1, 1, 0, 0, 0], [951_782_399, 2000, 2, 28, 23, 59, 59], [951_782_400, 2000, 2, 29, 0, 0, 0],
+      [1_750_000_900, 2025, 6, 15, 15, 21, 40], [4_102_444_800, 2100, 1, 1, 0, 0, 0],
     ])
-  func unixTime(expected: Int64, parts: [Int64]) {
+  func unixTime(parts: [Int64]) {
     #expect(
       UTCTime.unixTime(
-        year: parts[0], month: parts[1], day: parts[2], hour: parts[3], minute: parts[4], second: parts[5]) == expected)
+        year: parts[1], month: parts[2], day: parts[3], hour: parts[4], minute: parts[5], second: parts[6]) == parts[0])
   }
 }
