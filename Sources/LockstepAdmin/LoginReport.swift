@@ -39,10 +39,11 @@ public struct LoginReport {
     public var user: String
     /// The Unix time of the last accepted login, 0 for none.
     public var lastSuccess: Int64
-    /// The backup codes the user has left.
-    public var backupCodesLeft: Int
+    /// The backup codes the user has left; `nil` when the record holds none, which is both
+    /// "never issued" and "all used" (the record cannot tell them apart: the log can).
+    public var backupCodesLeft: Int?
 
-    public init(user: String, lastSuccess: Int64, backupCodesLeft: Int) {
+    public init(user: String, lastSuccess: Int64, backupCodesLeft: Int?) {
       self.user = user
       self.lastSuccess = lastSuccess
       self.backupCodesLeft = backupCodesLeft
@@ -128,7 +129,8 @@ public struct LoginReport {
   /// Users enrolled who never logged in, by name; `nil` when the store was not read.
   public private(set) var neverLoggedIn: [String]?
   /// Users with `lowBackupCodes` or fewer backup codes left, by name: from the store when it
-  /// was read, else from the last backup code each user was logged using.
+  /// was read (a record with none counts when the log shows its last one used), else from the
+  /// last backup code each user was logged using.
   public private(set) var lowBackupCodesLeft: [BackupCodesLeft] = []
 
   /// The report of `entries` (in any order), and of `enrolled` when the store was read; a
@@ -189,8 +191,10 @@ public struct LoginReport {
     }.sorted { ($0.failures, $1.rhost) > ($1.failures, $0.rhost) }
     if let enrolled {
       neverLoggedIn = enrolled.filter { $0.lastSuccess == 0 }.map(\.user).sorted()
-      lowBackupCodesLeft = enrolled.filter { $0.backupCodesLeft <= Self.lowBackupCodes }
-        .map { BackupCodesLeft(user: $0.user, left: $0.backupCodesLeft) }
+      lowBackupCodesLeft = enrolled.compactMap { user in
+        let left = user.backupCodesLeft ?? (lastLeft[user.user] == 0 ? 0 : nil)
+        return left.flatMap { $0 <= Self.lowBackupCodes ? BackupCodesLeft(user: user.user, left: $0) : nil }
+      }
     } else {
       lowBackupCodesLeft = lastLeft.filter { $0.value <= Self.lowBackupCodes }
         .map { BackupCodesLeft(user: $0.key, left: $0.value) }

@@ -123,7 +123,7 @@ struct StoreSummary {
           users.append(
             LoginReport.Enrolled(
               user: name.description, lastSuccess: record.lastSuccess,
-              backupCodesLeft: record.backupCodes.hashes.count))
+              backupCodesLeft: record.backupCodes.hashes.isEmpty ? nil : record.backupCodes.hashes.count))
         } catch {
           unreadable.append(error.message)
         }

@@ -110,11 +110,26 @@ struct LoginReportTests {
       LoginReport.Enrolled(user: "alice", lastSuccess: 100, backupCodesLeft: 10),
       LoginReport.Enrolled(user: "zed", lastSuccess: 0, backupCodesLeft: 5),
       LoginReport.Enrolled(user: "bob", lastSuccess: 0, backupCodesLeft: 2),
+      // Never issued backup codes: not running out of them.
+      LoginReport.Enrolled(user: "yann", lastSuccess: 90, backupCodesLeft: nil),
     ]
     let report = LoginReport(entries: Self.entries, enrolled: enrolled)
     #expect(report.neverLoggedIn == ["bob", "zed"])
     // The store's count, not the log's: carol is no longer enrolled.
     #expect(report.lowBackupCodesLeft.map { "\($0.user) \($0.left)" } == ["bob 2"])
+  }
+
+  /// A record with no backup codes is running out only if the log shows its last one used.
+  @Test func aRecordWithNoBackupCodesLeftCountsWhenTheLogShowsTheLastUsed() throws {
+    let line =
+      "accepted backup code (0 left); event=login outcome=accepted method=backup left=0 \(Self.who("gail", "-"))"
+    let entries = [LoginReport.Entry(time: 5, fields: try #require(LogLine.fields(of: line)))]
+    let enrolled = [
+      LoginReport.Enrolled(user: "gail", lastSuccess: 5, backupCodesLeft: nil),
+      LoginReport.Enrolled(user: "hal", lastSuccess: 5, backupCodesLeft: nil),
+    ]
+    let report = LoginReport(entries: entries, enrolled: enrolled)
+    #expect(report.lowBackupCodesLeft.map { "\($0.user) \($0.left)" } == ["gail 0"])
   }
 
   @Test func anEmptyLogGivesAnEmptyReport() {
