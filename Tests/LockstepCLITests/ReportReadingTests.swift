@@ -74,4 +74,27 @@ import Testing
     #expect(journal.status == 4, "\(journal.stderr)")
     #expect(journal.stderr.contains("cannot read the journal with /usr/bin/journalctl: Failed to open files"))
   }
+
+  /// Not root: the store cannot be read, which the report says in one line, and it is made
+  /// from the log alone.
+  @Test func aStoreThatCannotBeReadLeavesTheReportToTheLog() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "lockstep-report-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let log = directory.appendingPathComponent("auth.log")
+    try
+      "2026-12-03T12:00:00+00:00 host sshd[1]: pam_lockstep(sshd:auth): refused: wrong verification code; \(Self.fields)\n"
+      .write(to: log, atomically: true, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
+    try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: log.path)
+    let run = try CLI.run(["report", "--file", log.path, "--since", "all", "--json"], asUser: true)
+    #expect(run.status == 0, "\(run.stderr)")
+    let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+    #expect((report["storeProblem"] as? String)?.contains("must be run as root") == true, "\(report)")
+    #expect(report["neverLoggedIn"] is NSNull)
+    #expect((report["logins"] as? [String: Any])?["refused"] as? Int == 1)
+    let users = try #require(report["users"] as? [[String: Any]])
+    #expect(users.map { "\($0["user"] ?? "") \($0["accepted"] ?? "") \($0["refused"] ?? "")" } == ["alice 0 1"])
+  }
 }
