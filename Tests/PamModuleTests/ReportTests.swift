@@ -3,19 +3,25 @@ import LockstepCore
 import Testing
 
 /// `lockstep report` over the log of a real run: the built module through the real libpam,
-/// logging through a real syslog daemon (rsyslog, on a socket in the sandbox) into a file in
-/// each of its formats, with a login let in, a replay, a lockout and a source failing for
-/// three users; then the built CLI reads that file and the sandbox's store.
+/// logging through a real syslog daemon on a socket of the test's own: rsyslog into a file in
+/// each of its formats, or journald into a journal file of its own namespace; with a login let
+/// in, a replay, a lockout and a source failing for three users. The built CLI then reads that
+/// file and the sandbox's store.
 @Suite struct ReportTests {
   static let now = LoginTests.now
   /// Where the attacker is: it fails for bob until the lockout, then for two more names.
   static let sprayer = "203.0.113.50"
 
-  @Test(arguments: [Rsyslog.traditional, Rsyslog.rfc3339])
-  func theReportNamesTheLoginsTheReplayTheLockoutAndTheSprayer(template: String) throws {
+  /// The daemon `kind` names, started for `sandbox`.
+  static func daemon(_ kind: String, for sandbox: Sandbox) throws -> any LogDaemon {
+    kind == "journald" ? try Journald(in: sandbox) : try Rsyslog(in: sandbox, template: kind)
+  }
+
+  @Test(arguments: [Rsyslog.traditional, Rsyslog.rfc3339, "journald"])
+  func theReportNamesTheLoginsTheReplayTheLockoutAndTheSprayer(daemonKind: String) throws {
     let sandbox = try Sandbox(arguments: ["max_failures=3"])
     for user in ["alice", "bob", "carol"] { try sandbox.enroll(user) }
-    let daemon = try Rsyslog(in: sandbox, template: template)
+    let daemon = try Self.daemon(daemonKind, for: sandbox)
     func login(_ user: String, _ answer: String, from rhost: String) throws -> String {
       let request = LoginRequest(
         user: user, answers: [answer], extraArguments: ["--syslog-socket", daemon.socket], rhost: rhost, time: Self.now)
@@ -29,11 +35,8 @@ import Testing
     #expect(try login("root rhost=198.51.100.1", "123456", from: Self.sprayer) == "PAM_AUTH_ERR")
     #expect(try login("mallory", "123456", from: Self.sprayer) == "PAM_AUTH_ERR")
     #expect(daemon.stop() == 0)
-    // The daemon's own file format, not the driver's.
-    let first = try #require(sandbox.logLines().first)
-    #expect(first.contains(" pam-driver[") && first.contains(": pam_lockstep(lockstep-test:auth): "), "\(first)")
 
-    let run = try sandbox.lockstep(["report", "--file", daemon.file, "--since", "1h", "--json"])
+    let run = try sandbox.lockstep(["report", "--since", "1h", "--json"] + daemon.reportArguments)
     #expect(run.status == 0, "\(run.error)")
     let report = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
     let logins = try #require(report["logins"] as? [String: Any])
@@ -75,6 +78,9 @@ import Testing
       #expect(try sandbox.login(request).result == "PAM_AUTH_ERR")
     }
     daemon.stop()
+    // The daemon's own file format, not the driver's.
+    let first = try #require(sandbox.logLines().first)
+    #expect(first.contains(" pam-driver[") && first.contains(": pam_lockstep(lockstep-test:auth): "), "\(first)")
     let run = try sandbox.lockstep(["report", "--file", daemon.file, "--no-store"])
     #expect(run.status == 0, "\(run.error)")
     let lines = run.output.split(separator: "\n").map(String.init)

@@ -76,6 +76,18 @@ final class Child {
     return CommandResult(status: status ?? -1, output: output, error: "")
   }
 
+  /// Ends the child with `SIGTERM` and waits for it to exit; returns its status. One that has
+  /// not exited after `seconds` is killed (status 137), so that a daemon that ignores the
+  /// signal fails the test instead of hanging it.
+  @discardableResult
+  func terminate(seconds: Int = 30) -> Int32 {
+    if !hasExited { Glibc.kill(pid, SIGTERM) }
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while !hasExited && ContinuousClock.now < deadline { usleep(10_000) }
+    kill()
+    return wait().status
+  }
+
   /// Kills the child with `SIGKILL` and reaps it; for clean-up after a failed test.
   func kill() {
     if !hasExited {
