@@ -11,6 +11,24 @@ public enum UTCTime {
       + pad(seconds / 60 % 60, 2) + ":" + pad(seconds % 60, 2) + "Z"
   }
 
+  /// The Unix time of a UTC date and time (proleptic Gregorian calendar), the inverse of
+  /// `iso8601`; fields out of their ranges are not checked here.
+  public static func unixTime(
+    year: Int64, month: Int64, day: Int64, hour: Int64 = 0, minute: Int64 = 0, second: Int64 = 0
+  ) -> Int64 {
+    days(fromCivil: year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
+  }
+
+  /// The days from 1970-01-01 to a date (Howard Hinnant's days-from-civil algorithm).
+  private static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
+    let shiftedYear = month <= 2 ? year - 1 : year
+    let era = floorDivide(shiftedYear, 400)
+    let yearOfEra = shiftedYear - era * 400
+    let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+    let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+    return era * 146_097 + dayOfEra - 719_468
+  }
+
   /// The date of the day `days` after 1970-01-01 (Howard Hinnant's days-to-civil algorithm).
   private static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
     let z = days + 719_468

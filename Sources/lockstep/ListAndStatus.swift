@@ -42,27 +42,11 @@ struct List: ParsableCommand {
     } else if names.isEmpty {
       print("No users are enrolled in \(store.place).")
     } else {
-      printTable(rows)
+      Output.table(rows).forEach { print($0) }
     }
     if let first = problems.first {
       let more = problems.count > 1 ? " (and \(problems.count - 1) more unreadable records)" : ""
       throw Failure(first + more, code: Exit.storeUnusable)
-    }
-  }
-
-  private func printTable(_ rows: [[String]]) {
-    let columns = rows.map(\.count).max() ?? 0
-    var widths = [Int](repeating: 0, count: columns)
-    for row in rows where row.count == columns {
-      for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
-    }
-    for row in rows {
-      var line = ""
-      for (index, cell) in row.enumerated() {
-        let isLast = index == row.count - 1
-        line += isLast ? cell : cell + String(repeating: " ", count: max(widths[index] - cell.count, 0) + 2)
-      }
-      print(line)
     }
   }
 }

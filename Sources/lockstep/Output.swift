@@ -30,6 +30,24 @@ enum Output {
     "\(count) \(noun)\(count == 1 ? "" : "s")"
   }
 
+  /// `rows` as aligned columns, two spaces apart; the first row is usually the headings. A row
+  /// with fewer cells than the others (a remark in place of a record) is left as it is.
+  static func table(_ rows: [[String]]) -> [String] {
+    let columns = rows.map(\.count).max() ?? 0
+    var widths = [Int](repeating: 0, count: columns)
+    for row in rows where row.count == columns {
+      for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+    }
+    return rows.map { row in
+      var line = ""
+      for (index, cell) in row.enumerated() {
+        let isLast = index == row.count - 1
+        line += isLast ? cell : cell + String(repeating: " ", count: max(widths[index] - cell.count, 0) + 2)
+      }
+      return line
+    }
+  }
+
   /// Backup codes as text, for printing once.
   static func codes(_ codes: [[UInt8]]) -> [String] {
     codes.map { String(decoding: $0, as: UTF8.self) }

@@ -18,7 +18,10 @@
  *
  * It also stands in for the system logger: syslog(3) and its fortified variants are defined
  * here, so every line the module logs through pam_syslog lands in the file named by
- * --syslog (or $LOCKSTEP_DRIVER_SYSLOG) instead of the machine's log.
+ * --syslog (or $LOCKSTEP_DRIVER_SYSLOG) instead of the machine's log. With --syslog-socket
+ * PATH, each line goes instead to a syslog daemon listening on the Unix datagram socket PATH
+ * (rsyslog's imuxsock), in the format glibc's syslog(3) writes to /dev/log, so that the daemon
+ * writes it to its file as it writes a real sshd's lines.
  *
  * An answer given with --answer-command is the first line a shell command prints, run when
  * the prompt comes (a code sent by email or SMS, read from the test's mailbox); the line is
@@ -42,6 +45,7 @@
 #include <security/pam_appl.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdint.h>
 #include <dlfcn.h>
 #include <time.h>
@@ -57,7 +61,9 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -70,7 +76,7 @@ static int answer_is_command[MAX_ANSWERS];
 static int answer_count;
 static int next_answer;
 static int conversation_fails;
-static const char *syslog_path;
+static const char *syslog_path, *syslog_socket;
 static const char *ready_fifo, *start_fifo;
 static int sync_at_prompt, synced;
 static int check_host;
@@ -82,8 +88,33 @@ static char *command_answer(const char *command);
 
 /* ---- syslog stand-in -------------------------------------------------------------------- */
 
+/* One datagram to the syslog daemon at syslog_socket, as glibc's syslog(3) sends it to /dev/log
+   for a program that did not call openlog: "<PRI>Mmm dd hh:mm:ss TAG[PID]: MESSAGE". */
+static void send_to_daemon(int priority, const char *message) {
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  struct sockaddr_un address = {.sun_family = AF_UNIX};
+  snprintf(address.sun_path, sizeof address.sun_path, "%s", syslog_socket);
+  if ((priority & LOG_FACMASK) == 0) priority |= LOG_USER;
+  char stamp[32];
+  time_t now = time(NULL);
+  struct tm parts;
+  strftime(stamp, sizeof stamp, "%h %e %T", localtime_r(&now, &parts));
+  char datagram[4400];
+  int length = snprintf(datagram, sizeof datagram, "<%d>%s %s[%d]: %s", priority, stamp,
+                        program_invocation_short_name, (int)getpid(), message);
+  if (length > 0) sendto(fd, datagram, (size_t)length, 0, (struct sockaddr *)&address, sizeof address);
+  close(fd);
+}
+
 static void log_line(int priority, const char *format, va_list args) {
   inspect_descriptors();
+  if (syslog_socket) {
+    char message[4096];
+    vsnprintf(message, sizeof message, format, args);
+    send_to_daemon(priority, message);
+    return;
+  }
   const char *path = syslog_path ? syslog_path : getenv("LOCKSTEP_DRIVER_SYSLOG");
   if (path == NULL) return;
   int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -574,7 +605,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: pam-driver --confdir DIR [--service NAME] [--user NAME | --no-user]\n"
           "       [--answer TEXT | --answer-hex HEX | --answer-repeat COUNT:CHAR | --answer-command SH]...\n"
-          "       [--rhost HOST] [--no-conv] [--fail-conv] [--cycles N] [--syslog FILE]\n"
+          "       [--rhost HOST] [--no-conv] [--fail-conv] [--cycles N] [--syslog FILE | --syslog-socket PATH]\n"
           "       [--check-host] [--timing] [--report-hashing] [--scan-for HEX]... [--ready-fifo PATH --start-fifo PATH\n"
           "       [--sync-at start|prompt]]\n");
   exit(2);
@@ -607,6 +638,7 @@ int main(int argc, char **argv) {
       else if (!strcmp(a, "--user")) user = v;
       else if (!strcmp(a, "--rhost")) rhost = v;
       else if (!strcmp(a, "--syslog")) syslog_path = v;
+      else if (!strcmp(a, "--syslog-socket")) syslog_socket = v;
       else if (!strcmp(a, "--ready-fifo")) ready_fifo = v;
       else if (!strcmp(a, "--start-fifo")) start_fifo = v;
       else if (!strcmp(a, "--sync-at") && !strcmp(v, "prompt")) sync_at_prompt = 1;

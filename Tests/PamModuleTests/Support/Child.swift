@@ -31,8 +31,18 @@ final class Child {
     let argv = ([executable] + arguments).map { strdup($0) } + [nil]
     let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer { (argv + envp).forEach { free($0) } }
+    // The child starts with no signal blocked, whichever thread of the test runner spawns it:
+    // a worker thread blocks signals, and a daemon that inherited a blocked SIGTERM (rsyslogd
+    // waits for signals with that mask) would never stop.
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
     var child: pid_t = 0
-    let result = posix_spawn(&child, executable, &actions, nil, argv, envp)
+    let result = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
     guard result == 0 else { throw TestFailure("posix_spawn \(executable): \(String(cString: strerror(result)))") }
     pid = child
   }
@@ -64,6 +74,18 @@ final class Child {
     }
     let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
     return CommandResult(status: status ?? -1, output: output, error: "")
+  }
+
+  /// Ends the child with `SIGTERM` and waits for it to exit; returns its status. One that has
+  /// not exited after `seconds` is killed (status 137), so that a daemon that ignores the
+  /// signal fails the test instead of hanging it.
+  @discardableResult
+  func terminate(seconds: Int = 30) -> Int32 {
+    if !hasExited { Glibc.kill(pid, SIGTERM) }
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while !hasExited && ContinuousClock.now < deadline { usleep(10_000) }
+    kill()
+    return wait().status
   }
 
   /// Kills the child with `SIGKILL` and reaps it; for clean-up after a failed test.
