@@ -2,6 +2,7 @@ import Foundation
 import LockstepConfiguration
 import LockstepCore
 import LockstepDelivery
+import LockstepMetrics
 import LockstepNettle
 import LockstepPlatform
 import Logging
@@ -50,8 +51,11 @@ let events = AgentEvents(logger: logger)
 
 let configuration: AgentConfiguration
 let backend: any Backend
+// Counted from the first event on, the backend's own included.
+let metrics = LockstepMetrics()
 do {
   configuration = try AgentConfiguration.load(configPath)
+  if configuration.metrics != nil { events.observe { metrics.observe($0) } }
   backend = try makeBackend(configuration, logger: logger, events: events)
 } catch {
   fail("\(error)", status: 78)
@@ -67,10 +71,20 @@ do {
 } catch {
   fail("\(error)", status: 71)
 }
+// Serves for as long as the agent runs.
+let metricsServer = configuration.metrics.map { address in
+  do {
+    return try MetricsServer(address: address, metrics: metrics)
+  } catch {
+    fail("cannot serve metrics on \(address): \(error)", status: 71)
+  }
+}
 if let fleet = backend as? FleetBackend { fleet.startPruning() }
 events.record(
   .notice,
-  LogLine("listening on \(configuration.socket), \(describe(configuration))", event: "agent", outcome: "started"))
+  LogLine(
+    "listening on \(configuration.socket), \(describe(configuration))"
+      + (configuration.metrics.map { ", metrics on \($0)" } ?? ""), event: "agent", outcome: "started"))
 // A send waits for the provider as well: its deadline is longer.
 RequestServer(
   listener: listener, backend: backend,
