@@ -79,6 +79,7 @@ let package = Package(
       name: "PamModuleTests",
       dependencies: [
         "LockstepCore", "LockstepPlatform", "LockstepLibCrypto", "LockstepConfiguration", "LockstepDelivery",
+        "LockstepMetrics",
       ],
       exclude: ["Driver", "NSS", "PowerCut", "StandIns"]
     ),

@@ -108,6 +108,9 @@ public struct AgentConfiguration: Sendable {
         throw missing("the password is in the 'database' URL and in 'database-password-file'; give one")
       }
     }
+    if configuration.metrics == .unix(path: configuration.socket) {
+      throw missing("'metrics' names the agent's own socket; give it a path of its own")
+    }
     try configuration.delivery.validate(missing)
     return configuration
   }

@@ -65,19 +65,20 @@ if checkOnly {
   exit(0)
 }
 
-let listener: AgentListener
-do {
-  listener = try AgentListener(path: configuration.socket)
-} catch {
-  fail("\(error)", status: 71)
-}
-// Serves for as long as the agent runs.
+// Serves for as long as the agent runs; listening before the agent's socket does, so that
+// whoever sees the agent answer can scrape it.
 let metricsServer = configuration.metrics.map { address in
   do {
     return try MetricsServer(address: address, metrics: metrics)
   } catch {
     fail("cannot serve metrics on \(address): \(error)", status: 71)
   }
+}
+let listener: AgentListener
+do {
+  listener = try AgentListener(path: configuration.socket)
+} catch {
+  fail("\(error)", status: 71)
 }
 if let fleet = backend as? FleetBackend { fleet.startPruning() }
 events.record(
