@@ -34,5 +34,5 @@ struct LabelVocabulary: Sendable {
   /// `outcome=` of `event=database`.
   static let databaseOutcomes = LabelVocabulary(["unavailable", "lost", "failover"])
   /// `outcome=` of `event=agent` other than `started`.
-  static let agentProblems = LabelVocabulary(["error", "client-refused", "request-refused", "exchange-failed"])
+  static let agentErrors = LabelVocabulary(["error", "client-refused", "request-refused", "exchange-failed"])
 }

@@ -30,8 +30,8 @@ public final class LockstepMetrics: Sendable {
   /// Metrics with nothing counted yet; the families without labels are there from the start,
   /// at zero.
   public init() {
-    _ = registry.makeCounter(descriptor: Self.backupCodesUsed)
-    _ = registry.makeCounter(descriptor: Self.clockBehind)
+    _ = registry.makeCounter(descriptor: MetricFamily.backupCodesUsed.descriptor)
+    _ = registry.makeCounter(descriptor: MetricFamily.clockBehind.descriptor)
   }
 
   /// Counts one event, given its fields with their values unescaped (`LogLine.fields(of:)`);
@@ -47,40 +47,42 @@ public final class LockstepMetrics: Sendable {
       switch outcome {
       case "accepted":
         let method = LabelVocabulary.methods.label(value("method"))
-        count(Self.loginsAccepted, [("method", method), service])
-        if method == "backup" { count(Self.backupCodesUsed) }
+        count(.loginsAccepted, [("method", method), service])
+        if method == "backup" { count(.backupCodesUsed) }
       case "refused":
         let reason = LabelVocabulary.refusals.label(value("reason"))
-        count(Self.loginsRefused, [("reason", reason), service])
-        if reason == "replay" || reason == "enrollment-replay" { count(Self.replays, [service]) }
-      case "error": count(Self.loginErrors, [("reason", LabelVocabulary.errors.label(value("reason"))), service])
+        count(.loginsRefused, [("reason", reason), service])
+        if reason == "replay" || reason == "enrollment-replay" { count(.replays, [service]) }
+      case "error": count(.loginErrors, [("reason", LabelVocabulary.errors.label(value("reason"))), service])
       default: break
       }
       if value("event") == "verify" && outcome != nil { database(up: true, fromDatabaseEvent: false) }
-    case "lockout": count(Self.lockouts, [("service", services.label(value("service")))])
+    case "lockout": count(.lockouts, [("service", services.label(value("service")))])
     case "delivery":
       let channel = ("channel", LabelVocabulary.channels.label(value("channel")))
       let sendOutcome = LabelVocabulary.sendOutcomes.label(outcome)
-      count(Self.sends, [channel, ("outcome", sendOutcome)])
+      count(.sends, [channel, ("outcome", sendOutcome)])
       if sendOutcome == "refused" {
-        count(Self.sendRefusals, [("reason", LabelVocabulary.sendRefusals.label(value("reason")))])
+        count(.sendRefusals, [("reason", LabelVocabulary.sendRefusals.label(value("reason")))])
       }
       if sendOutcome != "refused", let milliseconds = value("ms").flatMap(Int.init), milliseconds >= 0 {
-        registry.makeValueHistogram(descriptor: Self.sendDuration, labels: [channel], buckets: Self.sendDurationBuckets)
-          .record(Double(milliseconds) / 1000)
+        registry.makeValueHistogram(
+          descriptor: MetricFamily.sendDuration.descriptor, labels: [channel], buckets: Self.sendDurationBuckets
+        )
+        .record(Double(milliseconds) / 1000)
       }
     case "database":
       let databaseOutcome = LabelVocabulary.databaseOutcomes.label(outcome)
-      count(Self.databaseEvents, [("outcome", databaseOutcome)])
+      count(.databaseEvents, [("outcome", databaseOutcome)])
       if databaseOutcome == "unavailable" { database(up: false, fromDatabaseEvent: true) }
       if databaseOutcome == "failover" { database(up: true, fromDatabaseEvent: true) }
     case "agent":
       if outcome == "started" {
-        registry.makeGauge(descriptor: Self.startTime).set(to: time ?? Self.now())
+        registry.makeGauge(descriptor: MetricFamily.startTime.descriptor).set(to: time ?? Self.now())
       } else {
-        count(Self.agentErrors, [("outcome", LabelVocabulary.agentProblems.label(outcome))])
+        count(.agentErrors, [("outcome", LabelVocabulary.agentErrors.label(outcome))])
       }
-    case "clock": count(Self.clockBehind)
+    case "clock": count(.clockBehind)
     default: break
     }
   }
@@ -93,11 +95,11 @@ public final class LockstepMetrics: Sendable {
   /// Everything counted so far, in Prometheus' text format (version 0.0.4).
   public func exposition() -> String { registry.emitToString() }
 
-  private func count(_ family: MetricNameDescriptor, _ labels: [(String, String)] = []) {
+  private func count(_ family: MetricFamily, _ labels: [(String, String)] = []) {
     if labels.isEmpty {
-      registry.makeCounter(descriptor: family).increment()
+      registry.makeCounter(descriptor: family.descriptor).increment()
     } else {
-      registry.makeCounter(descriptor: family, labels: labels).increment()
+      registry.makeCounter(descriptor: family.descriptor, labels: labels).increment()
     }
   }
 
@@ -108,65 +110,12 @@ public final class LockstepMetrics: Sendable {
       if fromDatabaseEvent { seen = true }
       return seen
     }
-    if known { registry.makeGauge(descriptor: Self.databaseUp).set(to: up ? 1.0 : 0.0) }
+    if known { registry.makeGauge(descriptor: MetricFamily.databaseUp.descriptor).set(to: up ? 1.0 : 0.0) }
   }
 
   private static func now() -> Double {
     var spec = timespec()
     clock_gettime(CLOCK_REALTIME, &spec)
     return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
-  }
-
-  private static func family(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
-    MetricNameDescriptor(namespace: "lockstep", metricName: name, unitName: unit, helpText: help)
-  }
-
-  private static var loginsAccepted: MetricNameDescriptor {
-    family("logins_accepted", "total", "Logins a code let in, by method and service.")
-  }
-  private static var loginsRefused: MetricNameDescriptor {
-    family("logins_refused", "total", "Logins refused, by reason and service.")
-  }
-  private static var loginErrors: MetricNameDescriptor {
-    family(
-      "login_errors", "total", "Logins that failed closed (configuration, store, agent), by reason and service.")
-  }
-  private static var lockouts: MetricNameDescriptor {
-    family("lockouts", "total", "Lockouts started by consecutive failures, by service.")
-  }
-  private static var replays: MetricNameDescriptor {
-    family("replays", "total", "Refused replays of a code already used, by service.")
-  }
-  private static var backupCodesUsed: MetricNameDescriptor {
-    family("backup_codes_used", "total", "Backup codes used up by a login.")
-  }
-  private static var clockBehind: MetricNameDescriptor {
-    family(
-      "clock_behind", "total", "Logins that found the clock behind the last accepted time step.")
-  }
-  private static var sends: MetricNameDescriptor {
-    family("sends", "total", "Codes sent or not by email or SMS, by channel and outcome.")
-  }
-  private static var sendRefusals: MetricNameDescriptor {
-    family("send_refusals", "total", "Sends refused before any provider, by reason.")
-  }
-  private static var sendDuration: MetricNameDescriptor {
-    family(
-      "send_duration", "seconds", "How long the provider took to take or refuse a code, by channel.")
-  }
-  private static var databaseEvents: MetricNameDescriptor {
-    family(
-      "database_events", "total", "Database trouble: unavailable, connection lost, failover.")
-  }
-  private static var databaseUp: MetricNameDescriptor {
-    family(
-      "database", "up", "1 when the fleet database last answered, 0 when it was last unavailable.")
-  }
-  private static var agentErrors: MetricNameDescriptor {
-    family(
-      "agent_errors", "total", "Agent errors, refused clients and requests, failed exchanges, by outcome.")
-  }
-  private static var startTime: MetricNameDescriptor {
-    family("agent_start_time", "seconds", "When lockstepd last started, in Unix time.")
   }
 }

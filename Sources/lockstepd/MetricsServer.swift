@@ -10,21 +10,29 @@ import NIOPosix
 /// `LockstepMetrics` in Prometheus' text format. It runs on an event loop of its own, apart from
 /// the threads that answer the module, and a scrape only reads counters that those threads
 /// update under short locks: a slow scraper holds up no login. Each connection gets one request
-/// and is closed after its reply, or after `secondsPerConnection` whatever the client has sent.
+/// and is closed after its reply, or after `secondsPerConnection` whatever the client has sent;
+/// at most `maximumConnections` are open at once (a connection beyond them is closed at once),
+/// so that local users cannot take the descriptors the agent needs for logins.
 final class MetricsServer {
   /// How long a connection may stay open, its request included.
   static let secondsPerConnection: Int64 = 5
+  /// How many connections may be open at once.
+  static let maximumConnections = 8
 
   /// The server's own thread; it lives as long as the agent.
   private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
   /// Listens on `address`; throws when it cannot (the port is taken, the directory missing).
   init(address: MetricsAddress, metrics: LockstepMetrics) throws {
+    let connections = OpenConnections()
     let bootstrap = ServerBootstrap(group: group)
       .serverChannelOption(.backlog, value: 16)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .childChannelInitializer { channel in
-        channel.eventLoop.makeCompletedFuture {
+        guard connections.count < Self.maximumConnections else { return channel.close() }
+        connections.count += 1
+        channel.closeFuture.whenComplete { _ in connections.count -= 1 }
+        return channel.eventLoop.makeCompletedFuture {
           try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
           try channel.pipeline.syncOperations.addHandler(MetricsRequestHandler(metrics: metrics))
         }
@@ -41,6 +49,12 @@ final class MetricsServer {
       throw error
     }
   }
+}
+
+/// How many connections are open. Touched only on the server's one event loop, where every
+/// connection is set up and closed.
+private final class OpenConnections: @unchecked Sendable {
+  var count = 0
 }
 
 /// One connection's request: `GET` (or `HEAD`) `/metrics` gets the text format, another path

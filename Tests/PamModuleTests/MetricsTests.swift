@@ -72,35 +72,78 @@ import Testing
     #expect(scrape.samples("lockstep_logins_refused_total").isEmpty)
   }
 
-  @Test func aClientThatNeverFinishesItsRequestIsCutOffAndHoldsUpNoScrape() throws {
+  @Test func aFleetAgentTellsWhenItsDatabaseIsGone() throws {
+    let server = try PostgresServer()
+    let sandbox = try Sandbox()
+    let keyPath = sandbox.root + "/fleet.key"
+    try AgentProcess.writeFleetKey(at: keyPath)
+    let address = "[::1]:\(try PostgresServer.freePort())"
+    let agent = try AgentProcess(
+      fleet: server, in: sandbox.root, name: "host-a", fleetKey: keyPath, extraLines: ["metrics = \(address)"])
+    defer { agent.stop() }
+    try sandbox.configure(arguments: ["agent=\(agent.socket)"], service: "fleet-sshd")
+    try agent.store(try sandbox.enroll("alice"), for: "alice")
+    var request = LoginRequest(user: "alice", answers: [try Fleet.currentCode()], service: "fleet-sshd")
+    request.timeLimit = 30
+    #expect(try sandbox.login(request).result == "PAM_SUCCESS")
+    #expect(try PrometheusScrape.fetch(address).samples("lockstep_database_up").isEmpty, "no trouble yet")
+
+    server.killPrimary()
+    #expect(try sandbox.login(request).result == "PAM_AUTHINFO_UNAVAIL")
+    let scrape = try PrometheusScrape.fetch(address)
+    #expect(scrape.value("lockstep_database_up") == 0, "\(scrape.body)")
+    #expect((scrape.value("lockstep_database_events_total", ["outcome": "unavailable"]) ?? 0) >= 1)
+    #expect(scrape.value("lockstep_logins_accepted_total", ["method": "totp", "service": "fleet-sshd"]) == 1)
+  }
+
+  @Test func clientsThatNeverFinishTheirRequestAreCutOffAndFewAreLetIn() throws {
     let sandbox = try Sandbox()
     let port = try PostgresServer.freePort()
     let agent = try AgentProcess(
       in: sandbox.root, name: "metrics", lines: ["store = \(sandbox.store)", "metrics = 127.0.0.1:\(port)"])
     defer { agent.stop() }
-    // Half a request, then a whole scrape on another connection, then a wait (at most 30 s)
-    // for the server to close the first.
+    // Half a request and a whole scrape beside it; then as many half requests as the server
+    // lets in (8), a scrape beyond them, a wait (at most 30 s) for the server to close the
+    // half ones, and a scrape after.
     let program = """
-      import http.client, socket, sys, time
-      slow = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-      slow.sendall(b"GET /metr")
+      import socket, sys, time
+      port = int(sys.argv[1])
+      def scrape():
+          # Read to the end: the server has closed the connection when this returns.
+          connection = socket.create_connection(("127.0.0.1", port), timeout=10)
+          reply = b""
+          try:
+              connection.sendall(b"GET /metrics HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+              while data := connection.recv(65536):
+                  reply += data
+          except ConnectionError:
+              pass
+          return reply.split(b" ")[1].decode() if reply else "closed"
+      def half():
+          connection = socket.create_connection(("127.0.0.1", port))
+          connection.sendall(b"GET /metr")
+          return connection
       started = time.monotonic()
-      scrape = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
-      scrape.request("GET", "/metrics")
-      status = scrape.getresponse().status
-      slow.settimeout(30)
-      left = slow.recv(4096)
-      print(status, len(left), round(time.monotonic() - started, 1))
+      slow = [half()]
+      beside = scrape()
+      slow += [half() for _ in range(7)]
+      beyond = scrape()
+      answered = 0
+      for connection in slow:
+          connection.settimeout(30)
+          answered += len(connection.recv(4096))
+      seconds = time.monotonic() - started
+      print(beside, beyond, answered, round(seconds, 1), scrape())
       """
     let run = try runCommand("/usr/bin/python3", ["-c", program, String(port)])
-    let words = run.output.split(separator: " ").map(String.init)
-    #expect(run.status == 0 && words.count == 3, "\(run.output)\(run.error)")
-    guard words.count == 3, let seconds = Double(words[2].trimmingCharacters(in: .whitespacesAndNewlines)) else {
-      return
-    }
-    #expect(words[0] == "200", "the other scrape was answered")
-    #expect(words[1] == "0", "the half request got no answer, only the close")
-    #expect(seconds < Double(10), "closed after \(seconds) s")
+    let words = run.output.split(whereSeparator: \.isWhitespace).map(String.init)
+    #expect(run.status == 0 && words.count == 5, "\(run.output)\(run.error)")
+    guard words.count == 5, let seconds = Double(words[3]) else { return }
+    #expect(words[0] == "200", "a scrape beside a half request is answered")
+    #expect(words[1] == "closed", "a ninth connection is closed at once")
+    #expect(words[2] == "0", "the half requests got no answer, only the close")
+    #expect(seconds < 10, "they were closed after \(seconds) s")
+    #expect(words[4] == "200", "a scrape after them is answered")
   }
 
   @Test func aMetricsAddressOffThisHostIsRefused() throws {
