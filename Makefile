@@ -47,7 +47,7 @@ EXAMPLES    := $(filter-out pam.d-examples/README.md,$(wildcard pam.d-examples/*
 BUILD_PACKAGES := libpam0g-dev nettle-dev libssl-dev libqrencode-dev pkg-config libcurl4-openssl-dev
 TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-google-authenticator strace \
                   openssh-server openssh-client sudo expect jq groff-base libfuse3-dev fuse3 \
-                  postgresql openssl datefudge python3-aiosmtpd msmtp systemd rsyslog
+                  postgresql openssl datefudge python3-aiosmtpd msmtp systemd rsyslog python3-prometheus-client
 DEMO_PACKAGES  := pamtester oathtool
 BENCH_PACKAGES := libpam-google-authenticator libpam-oath pamtester oathtool libfaketime gnuplot-nox eatmydata \
                   python3 binutils openssh-server openssh-client sudo postgresql openssl

@@ -17,6 +17,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    // lockstepd's /metrics and the CLI's textfile: the families and their text format.
+    .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
   ],
   targets: [
     // The C library's headers, as both builds see them.
@@ -41,6 +43,11 @@ let package = Package(
       name: "LockstepDelivery",
       dependencies: ["LockstepCore", "LockstepPlatform", "LockstepConfiguration", "CCurl"]
     ),
+    // The metrics of the events lockstepd and the module log, in Prometheus' text format.
+    .target(
+      name: "LockstepMetrics",
+      dependencies: ["LockstepCore", .product(name: "Prometheus", package: "swift-prometheus")]
+    ),
     .executableTarget(
       name: "lockstep",
       dependencies: [
@@ -54,6 +61,8 @@ let package = Package(
       name: "lockstepd",
       dependencies: [
         "LockstepCore", "LockstepPlatform", "LockstepNettle", "LockstepConfiguration", "LockstepDelivery",
+        "LockstepMetrics",
+        .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
@@ -70,6 +79,7 @@ let package = Package(
       name: "PamModuleTests",
       dependencies: [
         "LockstepCore", "LockstepPlatform", "LockstepLibCrypto", "LockstepConfiguration", "LockstepDelivery",
+        "LockstepMetrics",
       ],
       exclude: ["Driver", "NSS", "PowerCut", "StandIns"]
     ),

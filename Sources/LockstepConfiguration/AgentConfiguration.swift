@@ -30,6 +30,9 @@ public struct AgentConfiguration: Sendable {
   public var timeoutSeconds = 4
   /// `pool-size =`: database connections kept open.
   public var poolSize = 4
+  /// `metrics =`: where `/metrics` is served (`MetricsAddress`: loopback or a Unix socket); off
+  /// when not given.
+  public var metrics: MetricsAddress?
   /// Email and SMS delivery of codes, and its limits (`DeliverySettings`; off unless `email =`
   /// or `sms =` is given).
   public var delivery = DeliverySettings()
@@ -83,6 +86,12 @@ public struct AgentConfiguration: Sendable {
       case "fleet-key": configuration.fleetKey = try absolutePath(value, key, fail)
       case "timeout": configuration.timeoutSeconds = try number(value, key, 1...60, fail)
       case "pool-size": configuration.poolSize = try number(value, key, 1...64, fail)
+      case "metrics":
+        do {
+          configuration.metrics = try MetricsAddress(parsing: value)
+        } catch {
+          throw fail("'metrics': \(error.reason)")
+        }
       default:
         if try !configuration.alerts.set(key, value, fail) { try configuration.delivery.set(key, value, fail) }
       }
@@ -102,6 +111,9 @@ public struct AgentConfiguration: Sendable {
       if url.password != nil && configuration.passwordFile != nil {
         throw missing("the password is in the 'database' URL and in 'database-password-file'; give one")
       }
+    }
+    if configuration.metrics == .unix(path: configuration.socket) {
+      throw missing("'metrics' names the agent's own socket; give it a path of its own")
     }
     if !configuration.alerts.isEnabled, let key = seen.first(where: { $0.hasPrefix("alert-") }) {
       throw missing("'\(key)' goes with 'alert-command =' or 'alert-email ='")

@@ -2,6 +2,7 @@ import Foundation
 import LockstepConfiguration
 import LockstepCore
 import LockstepDelivery
+import LockstepMetrics
 import LockstepNettle
 import LockstepPlatform
 import Logging
@@ -50,8 +51,11 @@ let events = AgentEvents(logger: logger)
 
 let configuration: AgentConfiguration
 let backend: any Backend
+// Counted from the first event on, the backend's own included.
+let metrics = LockstepMetrics()
 do {
   configuration = try AgentConfiguration.load(configPath)
+  if configuration.metrics != nil { events.observe { metrics.observe($0) } }
   backend = try makeBackend(configuration, logger: logger, events: events)
 } catch {
   fail("\(error)", status: 78)
@@ -61,6 +65,15 @@ if checkOnly {
   exit(0)
 }
 
+// Serves for as long as the agent runs; listening before the agent's socket does, so that
+// whoever sees the agent answer can scrape it.
+let metricsServer = configuration.metrics.map { address in
+  do {
+    return try MetricsServer(address: address, metrics: metrics)
+  } catch {
+    fail("cannot serve metrics on \(address): \(error)", status: 71)
+  }
+}
 let listener: AgentListener
 do {
   listener = try AgentListener(path: configuration.socket)
@@ -75,7 +88,9 @@ if configuration.alerts.isEnabled {
 }
 events.record(
   .notice,
-  LogLine("listening on \(configuration.socket), \(describe(configuration))", event: "agent", outcome: "started"))
+  LogLine(
+    "listening on \(configuration.socket), \(describe(configuration))"
+      + (configuration.metrics.map { ", metrics on \($0)" } ?? ""), event: "agent", outcome: "started"))
 // A send waits for the provider as well: its deadline is longer.
 RequestServer(
   listener: listener, backend: backend,

@@ -224,10 +224,7 @@ import Testing
     let agent = try AgentProcess(in: sandbox.root, name: "local", lines: ["store = \(sandbox.store)"])
     defer { agent.stop() }
     try sandbox.configure(arguments: ["agent=\(agent.socket)"], service: "local-agent")
-    let crypto = LibCrypto()
-    let codes = try #require(BackupCodeHashes.generateCodes(count: 2, crypto: crypto))
-    let hashes = try #require(BackupCodeHashes.issue(codes: codes, iterations: 1000, crypto: crypto))
-    try sandbox.enroll("alice") { $0.backupCodes = hashes }
+    let backupCodes = try sandbox.enrollWithBackupCodes("alice", count: 2)
     func login(_ answer: String) throws -> String {
       var request = LoginRequest(user: "alice", answers: [answer], service: "local-agent")
       request.timeLimit = 30
@@ -236,7 +233,7 @@ import Testing
     let code = try Fleet.currentCode()
     #expect(try login(code) == "PAM_SUCCESS")
     #expect(try login(code) == "PAM_AUTH_ERR", "a replay")
-    let backup = String(decoding: codes[0], as: UTF8.self)
+    let backup = backupCodes[0]
     #expect(try login(backup) == "PAM_SUCCESS")
     #expect(try login(backup) == "PAM_AUTH_ERR", "a backup code works once")
     let record = try #require(try Store(path: sandbox.store).read(UserName("alice")!))

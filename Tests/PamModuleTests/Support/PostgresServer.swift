@@ -672,7 +672,7 @@ final class PostgresServer {
 
   /// A free port of 127.0.0.1, as the kernel chooses one for port 0, and never one given before
   /// in this process (two servers starting at once could otherwise be given the same).
-  private static func freePort() throws -> Int {
+  static func freePort() throws -> Int {
     for _ in 0..<100 {
       let (socket, port) = try boundLoopbackSocket()
       close(socket)

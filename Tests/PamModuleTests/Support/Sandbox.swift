@@ -1,5 +1,6 @@
 import Foundation
 import LockstepCore
+import LockstepLibCrypto
 import LockstepPlatform
 
 /// A throwaway world for one test: a store directory and a PAM configuration directory in a
@@ -90,6 +91,17 @@ final class Sandbox {
     try store.write(record, holding: lock)
     guard let stored = try store.read(name) else { throw TestFailure("the record just written is missing") }
     return stored
+  }
+
+  /// Enrolls `user` as `enroll` does, with `count` new backup codes (hashed by libcrypto, as
+  /// the CLI hashes them); returns the codes as a user types them.
+  func enrollWithBackupCodes(_ user: String, count: Int) throws -> [String] {
+    let crypto = LibCrypto()
+    guard let codes = BackupCodeHashes.generateCodes(count: count, crypto: crypto),
+      let hashes = BackupCodeHashes.issue(codes: codes, iterations: 1000, crypto: crypto)
+    else { throw TestFailure("no backup codes") }
+    try enroll(user) { $0.backupCodes = hashes }
+    return codes.map { String(decoding: $0, as: UTF8.self) }
   }
 
   /// A stack line that runs after the module and saves the `PAM_AUTHTOK` it is handed (through
