@@ -51,8 +51,8 @@ let package = Package(
     .executableTarget(
       name: "lockstep",
       dependencies: [
-        "LockstepCore", "LockstepPlatform", "LockstepAdmin", "LockstepLibCrypto", "LockstepConfiguration", "CQRencode",
-        "CTimex",
+        "LockstepCore", "LockstepPlatform", "LockstepAdmin", "LockstepLibCrypto", "LockstepConfiguration",
+        "LockstepMetrics", "CQRencode", "CTimex",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -27,7 +27,7 @@ struct Lockstep: ParsableCommand {
     version: "lockstep 0.1.0",
     subcommands: [
       Enroll.self, Invite.self, List.self, Status.self, Verify.self, Resync.self, Unlock.self, BackupCodes.self,
-      Revoke.self, Export.self, Import.self, Migrate.self, Seal.self, Check.self, Report.self,
+      Revoke.self, Export.self, Import.self, Migrate.self, Seal.self, Check.self, Report.self, Metrics.self,
     ])
 
   /// Parses the command line and runs the subcommand, mapping every failure to one line on

@@ -25,15 +25,7 @@ struct Report: ParsableCommand {
       valueName: "when"))
   var since = "24h"
 
-  @Option(
-    name: .customLong("file"),
-    help: ArgumentHelp("A syslog file to read instead of the journal (may be repeated).", valueName: "path"))
-  var files: [String] = []
-
-  @Option(
-    name: .customLong("journal-file"),
-    help: ArgumentHelp("A journal file to read instead of the system journal (may be repeated).", valueName: "path"))
-  var journalFiles: [String] = []
+  @OptionGroup var log: LogSourceOptions
 
   @Option(
     name: .long,
@@ -57,9 +49,7 @@ struct Report: ParsableCommand {
   func run() throws {
     let now = SystemClock.now()
     let start = try Self.time(since, now: now)
-    let sources =
-      files.map(LogSource.file) + (journalFiles.isEmpty ? [] : [.journal(files: journalFiles)])
-    let read = sources.isEmpty ? [LogSource.standard] : sources
+    let read = log.sources
     let entries = try LogSource.entries(of: read, since: start).compactMap { entry in
       LogLine.fields(of: entry.line).map { LoginReport.Entry(time: entry.time, fields: $0) }
     }
@@ -77,12 +67,7 @@ struct Report: ParsableCommand {
   /// date, or `nil` for `all`.
   static func time(_ text: String, now: Int64) throws(Failure) -> Int64? {
     if text == "all" { return nil }
-    let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-    if let unit = text.last.flatMap({ units[$0] }), let count = Int64(text.dropLast()), count >= 0,
-      count <= Int64.max / unit / 2
-    {
-      return now - count * unit
-    }
+    if let seconds = DurationText.seconds(text) { return now - seconds }
     let full = text.count == 10 ? text + "T00:00:00Z" : text
     if let time = SyslogLine.unixTime(rfc3339: full) { return time }
     throw Failure("'\(LogText.escape(Array(text.utf8)))' is not a time for --since", code: Exit.usage)

@@ -64,6 +64,24 @@ import Testing
     // bob never got in: his only right code came during the lockout.
     #expect(report["neverLoggedIn"] as? [String] == ["bob", "carol"])
     #expect(report["storeProblem"] is NSNull)
+
+    // The same log, counted for node_exporter's textfile collector, read by Prometheus' parser.
+    let directory = sandbox.root + "/textfile"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+    let metrics = try runCommand(Paths.cli, ["metrics", "--textfile", directory] + daemon.reportArguments)
+    #expect(metrics.status == 0, "\(metrics.error)")
+    let page = try PrometheusScrape.parse(try String(contentsOfFile: directory + "/lockstep.prom", encoding: .utf8))
+    let service = ["service": "lockstep-test"]
+    #expect(page.value("lockstep_logins_accepted_total", service.merging(["method": "totp"]) { $1 }) == 1)
+    for (reason, count) in ["replay": 1.0, "wrong-code": 3, "locked-out": 1, "not-enrolled": 2] {
+      #expect(
+        page.value("lockstep_logins_refused_total", service.merging(["reason": reason]) { $1 }) == count, "\(reason)")
+    }
+    #expect(page.value("lockstep_lockouts_total", service) == 1)
+    #expect(page.value("lockstep_replays_total", service) == 1)
+    #expect(!page.body.contains("alice") && !page.body.contains(Self.sprayer))
+    let mode = try FileManager.default.attributesOfItem(atPath: directory + "/lockstep.prom")[.posixPermissions]
+    #expect(mode as? Int == 0o644)
   }
 
   /// The text report names the same things, a forged name escaped as one cell.
