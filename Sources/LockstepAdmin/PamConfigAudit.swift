@@ -345,6 +345,16 @@ public enum PamConfigAudit {
             "With 'nullok', users without a lockstep record are ignored by the module; no other module here lets them in.",
           fix: "Remove 'nullok' once every user is enrolled."))
     }
+    if options.invitations, !(firstFactor.map { $0.number < n } ?? false) {
+      findings.append(
+        Finding(
+          severity: .warning, rule: "pam.invitations", line: n,
+          message:
+            "With 'invitations', whoever reaches this prompt for an invited user is shown that user's new secret, and no module above this line asks for a password first.",
+          fix:
+            "Keep 'invitations' only where a first factor comes first: a password module above this line, or sshd's 'AuthenticationMethods publickey,keyboard-interactive'."
+        ))
+    }
     // Lines before this one that can jump over it when they succeed.
     if let position = authLines.firstIndex(where: { $0.number == line.number }) {
       for (index, earlier) in authLines[..<position].enumerated() {

@@ -73,6 +73,13 @@ struct PamConfigAuditTests {
       expected: [Expected("pam.optional", .error, 1)]),
     Case(name: "nullok", text: "auth required pam_lockstep.so nullok\n", expected: [Expected("pam.nullok", .info, 1)]),
     Case(
+      name: "invitations after a password are clean",
+      text: "@include common-auth\nauth required pam_lockstep.so invitations\n", expected: []),
+    Case(
+      name: "invitations with no password before them",
+      text: "auth required pam_lockstep.so invitations\n@include common-auth\n",
+      expected: [Expected("pam.invitations", .warning, 1)]),
+    Case(
       name: "wrong types", text: "account required pam_lockstep.so\nsession optional pam_lockstep.so\n",
       expected: [Expected("pam.type", .error, 1), Expected("pam.type", .error, 2)]),
     Case(
