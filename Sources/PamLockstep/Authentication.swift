@@ -217,7 +217,7 @@ final class Authentication {
     session.inform(invitation.qr.rendered(inverted: true, colours: false))
     session.inform(uri)
     let attempt: Attempt
-    switch obtainAttempt(digits: record.parameters.digits, prompt: "Code from your authenticator app: ") {
+    switch obtainAttempt(digits: record.parameters.digits, prompt: "Verification code from your authenticator app: ") {
     case .failure(let code): return code
     case .success(let answer): attempt = answer
     }

@@ -49,7 +49,7 @@ import Testing
     #expect(decoded.output.trimmingCharacters(in: .newlines) == shownURI, "\(decoded.error)")
     let key = try secret(of: shownURI)
     sandbox.noteSecret(key)
-    #expect(first.prompts.map(\.text) == ["Code from your authenticator app: "])
+    #expect(first.prompts.map(\.text) == ["Verification code from your authenticator app: "])
     // No answer: nothing changes, the invitation is still open.
     #expect(first.result != "PAM_SUCCESS")
     #expect(try sandbox.record("alice")?.invitation != nil)
