@@ -7,6 +7,10 @@
 #                 installs missing Debian packages first when run as root
 #   make e2e      the end-to-end suite alone (Tests/EndToEnd/run; most cases need root)
 #   make demo     a real PAM login against the built module in a throwaway directory
+#   make deb      build/lockstep_VERSION_amd64.deb with dpkg-buildpackage (debian/, which calls
+#                 make install with Debian's directories; VERSION is debian/changelog's, and
+#                 must be the one `lockstep --version` prints), then lintian, which must report
+#                 no error; installs the Debian packaging tools first when run as root
 #   make install  the module into the system's PAM directory, the CLI and the agent into
 #                 $(PREFIX)/sbin, lockstepd.service and lockstep-metrics.{service,timer}
 #                 into $(SYSTEMDDIR) (not enabled),
@@ -47,7 +51,9 @@ EXAMPLES    := $(filter-out pam.d-examples/README.md,$(wildcard pam.d-examples/*
 BUILD_PACKAGES := libpam0g-dev nettle-dev libssl-dev libqrencode-dev pkg-config libcurl4-openssl-dev
 TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-google-authenticator strace \
                   openssh-server openssh-client sudo expect jq groff-base libfuse3-dev fuse3 \
-                  postgresql openssl datefudge python3-aiosmtpd msmtp systemd
+                  postgresql openssl datefudge python3-aiosmtpd msmtp systemd \
+                  $(DEB_PACKAGES) debootstrap
+DEB_PACKAGES   := debhelper dpkg-dev fakeroot lintian
 DEMO_PACKAGES  := pamtester oathtool
 BENCH_PACKAGES := libpam-google-authenticator libpam-oath pamtester oathtool libfaketime gnuplot-nox eatmydata \
                   python3 binutils openssh-server openssh-client sudo postgresql openssl
@@ -59,7 +65,7 @@ POWER_CUTS ?= 2000
 FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 
-.PHONY: all deps test-deps test e2e fuzz sanitize power-loss demo bench install uninstall clean format lint
+.PHONY: all deps test-deps test e2e fuzz sanitize power-loss demo bench install uninstall deb clean format lint
 
 all: $(MODULE) $(CLI) $(AGENT) $(DRIVER) $(BENCH_DRIVER) $(NSS_CASE)
 
@@ -175,6 +181,18 @@ install: $(MODULE) $(CLI) $(AGENT) $(COMPLETION)
 	install -m 0644 $(EXAMPLES) pam.d-examples/README.md $(DESTDIR)$(DOCDIR)/pam.d-examples/
 	install -d -m 0755 $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0644 $(COMPLETION) $(DESTDIR)$(COMPLETIONDIR)/lockstep
+
+# The Debian package, in build/ (with its .buildinfo and .changes): debian/rules builds and
+# installs through the targets above. Its version is debian/changelog's, checked against the
+# CLI's own, which the package's users see.
+deb: deps all
+	@scripts/install-packages $(DEB_PACKAGES)
+	@version=$$(dpkg-parsechangelog -S Version) && [ "$$($(CLI) --version)" = "lockstep $$version" ] || { \
+	  echo "make deb: debian/changelog says $$version, but $(CLI) --version says $$($(CLI) --version)" >&2; exit 1; }
+	set -e; name=$(BUILD)/lockstep_$$(dpkg-parsechangelog -S Version)_$$(dpkg-architecture -q DEB_HOST_ARCH); \
+	  dpkg-buildpackage -us -uc -b --buildinfo-option=-u$(BUILD) --changes-option=-u$(BUILD) \
+	    --buildinfo-file=$$name.buildinfo --changes-file=$$name.changes; \
+	  lintian --fail-on error --info $$name.changes
 
 # Refuses while a file in $(PAMCONFDIR) still loads the module (FORCE=1 overrides).
 uninstall:
