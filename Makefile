@@ -65,7 +65,7 @@ POWER_CUTS ?= 2000
 FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 
-.PHONY: all deps test-deps test e2e fuzz sanitize power-loss demo bench install uninstall deb clean format lint
+.PHONY: all deps test-deps test e2e fuzz sanitize power-loss demo bench install uninstall deb deb-deps clean format lint
 
 all: $(MODULE) $(CLI) $(AGENT) $(DRIVER) $(BENCH_DRIVER) $(NSS_CASE)
 
@@ -184,15 +184,19 @@ install: $(MODULE) $(CLI) $(AGENT) $(COMPLETION)
 
 # The Debian package, in build/ (with its .buildinfo and .changes): debian/rules builds and
 # installs through the targets above. Its version is debian/changelog's, checked against the
-# CLI's own, which the package's users see.
-deb: deps all
+# CLI's own, which the package's users see. The names are evaluated only when make deb runs.
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version)
+DEB_NAME    = $(BUILD)/lockstep_$(DEB_VERSION)_$(shell dpkg-architecture -q DEB_HOST_ARCH)
+
+deb-deps: deps
 	@scripts/install-packages $(DEB_PACKAGES)
-	@version=$$(dpkg-parsechangelog -S Version) && [ "$$($(CLI) --version)" = "lockstep $$version" ] || { \
-	  echo "make deb: debian/changelog says $$version, but $(CLI) --version says $$($(CLI) --version)" >&2; exit 1; }
-	set -e; name=$(BUILD)/lockstep_$$(dpkg-parsechangelog -S Version)_$$(dpkg-architecture -q DEB_HOST_ARCH); \
-	  dpkg-buildpackage -us -uc -b --buildinfo-option=-u$(BUILD) --changes-option=-u$(BUILD) \
-	    --buildinfo-file=$$name.buildinfo --changes-file=$$name.changes; \
-	  lintian --fail-on error --info $$name.changes
+
+deb: deb-deps $(CLI)
+	@[ "$$($(CLI) --version)" = "lockstep $(DEB_VERSION)" ] || { \
+	  echo "make deb: debian/changelog says $(DEB_VERSION), but $(CLI) --version says $$($(CLI) --version)" >&2; exit 1; }
+	dpkg-buildpackage -us -uc -b --buildinfo-option=-u$(BUILD) --changes-option=-u$(BUILD) \
+	  --buildinfo-file=$(DEB_NAME).buildinfo --changes-file=$(DEB_NAME).changes
+	lintian --fail-on error $(DEB_NAME).changes
 
 # Refuses while a file in $(PAMCONFDIR) still loads the module (FORCE=1 overrides).
 uninstall:

@@ -5,7 +5,7 @@
 # earlier one left nothing to go on.
 
 PACKAGE_ROOT=""     # the Debian root, once the package is installed in it
-PACKAGE_DEB=""      # build/lockstep_VERSION_amd64.deb
+PACKAGE_DEB=""      # build/lockstep_VERSION_ARCH.deb
 PACKAGE_VERSION=""
 PACKAGE_USER=carol  # an account of the root, enrolled there
 PACKAGE_PASSWORD=""
@@ -63,7 +63,7 @@ package_installs_in_a_clean_root() {
     return 1
   }
   PACKAGE_VERSION=$(cd "$REPO" && dpkg-parsechangelog -S Version)
-  PACKAGE_DEB=$REPO/build/lockstep_${PACKAGE_VERSION}_amd64.deb
+  PACKAGE_DEB=$REPO/build/lockstep_${PACKAGE_VERSION}_$(dpkg-architecture -q DEB_HOST_ARCH).deb
   check "make deb should leave $PACKAGE_DEB" [ -f "$PACKAGE_DEB" ] || return 1
   note "Depends: $(dpkg-deb -f "$PACKAGE_DEB" Depends)"
   check_not "the package should not depend on the Swift toolchain's libraries" \

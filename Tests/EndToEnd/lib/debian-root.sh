@@ -26,8 +26,10 @@ debian_root() {
       note "debootstrap: $(tail -5 "$work/debootstrap.log" | tr '\n' '|')"
       return 1
     }
-    # What only downloading needed: the downloaded packages and the package lists.
-    rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"*
+    # What no test reads, a third of the root: the downloaded packages, the package lists,
+    # translations, documentation and manual pages.
+    rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"* \
+      "$work/root/usr/share/"{locale,doc,man}/*
     tar -C "$work/root" -czf "$work/root.tar.gz" . && mv "$work/root.tar.gz" "$tarball" || return 1
   fi
   mkdir -p "$root" && tar -C "$root" -xzf "$tarball" || return 1
