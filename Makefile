@@ -155,9 +155,9 @@ demo: deps all
 	@scripts/install-packages $(DEMO_PACKAGES)
 	@scripts/demo
 
-# The bash completion script, from the CLI itself.
+# The bash completion script, from the CLI itself, without its "#!/bin/bash": bash sources it.
 $(COMPLETION): $(CLI)
-	$(CLI) --generate-completion-script bash >$@.tmp && mv $@.tmp $@
+	$(CLI) --generate-completion-script bash | sed '1{/^#!/d}' >$@.tmp && mv $@.tmp $@
 
 install: $(MODULE) $(CLI) $(AGENT) $(COMPLETION)
 	install -d -m 0755 $(DESTDIR)$(BINDIR)
