@@ -1,7 +1,7 @@
 # The Debian package from `make deb`, in a clean Debian 12 root (never on this machine): what
 # it installs, that installing changes no PAM stack, `pam-auth-update --enable lockstep` and
-# logins through the installed module with pamtester, an upgrade from an earlier version,
-# removal and purge. The cases run in this order and share the root; each says when an
+# logins through the installed module with pamtester and with the root's own sshd, an upgrade
+# from an earlier version, removal and purge. The cases run in this order and share the root; each says when an
 # earlier one left nothing to go on.
 
 PACKAGE_ROOT=""     # the Debian root, once the package is installed in it
@@ -11,6 +11,8 @@ PACKAGE_USER=carol  # an account of the root, enrolled there
 PACKAGE_PASSWORD=""
 PACKAGE_SECRET=""
 PACKAGE_SERVICE=lockstep-e2e  # a PAM service of the root: common-auth, as sudo and login use it
+ROOT_SSH=""         # the root's sshd: its scratch directory (pid file, log, known_hosts)
+ROOT_SSHD_PORT=""
 
 # package_ready: an earlier case installed the package in the root.
 package_ready() {
@@ -57,6 +59,51 @@ enrolled_in_root() {
   in_root "$PACKAGE_ROOT" lockstep status "$PACKAGE_USER" >/dev/null 2>&1
 }
 
+# start_root_sshd: the root's own sshd, with Debian's /etc/pam.d/sshd (which includes
+# common-auth), on a loopback port, asking by keyboard-interactive alone, until cleanup.
+start_root_sshd() {
+  local root=$PACKAGE_ROOT pid
+  ROOT_SSH=$SCRATCH/root-ssh
+  ROOT_SSHD_PORT=$((20000 + RANDOM % 40000))
+  mkdir -p "$ROOT_SSH" "$root/run/sshd"
+  cat >"$root/etc/ssh/sshd_config.e2e" <<CONFIG
+ListenAddress 127.0.0.1:$ROOT_SSHD_PORT
+HostKey /etc/ssh/ssh_host_ed25519_key
+PidFile /run/sshd.e2e.pid
+UsePAM yes
+KbdInteractiveAuthentication yes
+PasswordAuthentication no
+PubkeyAuthentication no
+PrintMotd no
+CONFIG
+  in_root "$root" /usr/sbin/sshd -D -f /etc/ssh/sshd_config.e2e -E /var/log/sshd.e2e.log </dev/null &
+  pid=$!
+  # (wait returns sshd's status from the signal.)
+  on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null || true"
+  # sshd writes its pid file once it listens; it exits if it cannot.
+  eventually 30 root_sshd_ready_or_gone "$pid" && [[ -s $root/run/sshd.e2e.pid ]] || {
+    fail "the root's sshd did not start: $(tr '\n' '|' <"$root/var/log/sshd.e2e.log")"
+    return 1
+  }
+  echo "[127.0.0.1]:$ROOT_SSHD_PORT $(cut -d' ' -f1-2 "$root/etc/ssh/ssh_host_ed25519_key.pub")" >"$ROOT_SSH/known_hosts"
+}
+
+root_sshd_ready_or_gone() {
+  [[ -s $PACKAGE_ROOT/run/sshd.e2e.pid ]] || ! kill -0 "$1" 2>/dev/null
+}
+
+# root_ssh ANSWER...: ssh_login (lib/sshd.sh) as carol, against the root's sshd; its
+# transcript is $ROOT_SSH/transcript.
+root_ssh() {
+  SCRATCH=$ROOT_SSH SSHD_PORT=$ROOT_SSHD_PORT SSHD_LOG=$PACKAGE_ROOT/var/log/sshd.e2e.log TEST_USER=$PACKAGE_USER \
+    ssh_login "$@"
+}
+
+# root_ssh_asked PROMPT...: prompts_were for the last root_ssh.
+root_ssh_asked() {
+  SCRATCH=$ROOT_SSH prompts_were "$@"
+}
+
 package_installs_in_a_clean_root() {
   make -s -C "$REPO" deb >"$SCRATCH/deb.log" 2>&1 || {
     fail "make deb failed: $(tail -20 "$SCRATCH/deb.log" | tr '\n' '|')"
@@ -78,7 +125,7 @@ package_installs_in_a_clean_root() {
     return 1
   }
   # shellcheck disable=SC2046
-  debian_root "$root" pamtester oathtool libpam-runtime $(package_dependencies "$PACKAGE_DEB") || {
+  debian_root "$root" pamtester oathtool libpam-runtime openssh-server $(package_dependencies "$PACKAGE_DEB") || {
     fail "could not make a Debian root"
     return 1
   }
@@ -143,8 +190,14 @@ package_enabled_asks_enrolled_users_for_a_code() {
   check "a wrong password should end it before the code" prompts_were Password
   check "dave, not enrolled, should get in with his password alone (nullok)" root_login dave "$PACKAGE_PASSWORD"
   check "dave should not be asked for a code" prompts_were Password
+
+  start_root_sshd || return 1
+  check_not "ssh: a wrong code should be refused" root_ssh "$PACKAGE_PASSWORD" "$(SECRET=$PACKAGE_SECRET wrong_code)"
+  check "ssh: the password, then the next code, should log carol in" root_ssh "$PACKAGE_PASSWORD" "$(totp_code 1)"
+  check "ssh: the login should run carol's command" contains "$ROOT_SSH/transcript" '^OK-carol$'
+  check "ssh: the password should be asked for first, then the code" root_ssh_asked Password "Verification code"
 }
-register root package_enabled_asks_enrolled_users_for_a_code "package: pam-auth-update --enable lockstep; the password then a code for enrolled users, the password alone for others"
+register root package_enabled_asks_enrolled_users_for_a_code "package: pam-auth-update --enable lockstep; the password then a code for enrolled users (pamtester, and ssh to the root's sshd), the password alone for others"
 
 package_upgrade_keeps_the_store_and_the_profile() {
   package_ready || return 1
@@ -162,9 +215,11 @@ package_upgrade_keeps_the_store_and_the_profile() {
   check "the host key should stay" root_has_mode /etc/lockstep/host.key 400
   check "the agent's configuration should stay" root_has_mode /etc/lockstep/lockstepd.conf 600
   check "the agent should accept it" quietly in_root "$root" lockstepd --config /etc/lockstep/lockstepd.conf --check-config
-  # The code of the next time step: fresh whichever step the first login used.
-  check "carol should log in with the next code" root_login "$PACKAGE_USER" "$PACKAGE_PASSWORD" "$(totp_code 1)"
-  check_not "the same code again should be refused (a replay)" root_login "$PACKAGE_USER" "$PACKAGE_PASSWORD" "$(totp_code 1)"
+  # A backup code: the TOTP codes of this step and the next may be used up by now.
+  local backup
+  backup=$(jq -r '.backupCodes[0]' "$SCRATCH/package-enrollment.json")
+  check "carol should log in with a backup code" root_login "$PACKAGE_USER" "$PACKAGE_PASSWORD" "$backup"
+  check_not "the same backup code again should be refused" root_login "$PACKAGE_USER" "$PACKAGE_PASSWORD" "$backup"
 }
 register root package_upgrade_keeps_the_store_and_the_profile "package: upgrading from an earlier version keeps the store, the host key, the configuration and the enabled profile"
 
