@@ -1,8 +1,11 @@
 # The Debian package from `make deb`, in a clean Debian 12 root (never on this machine): what
 # it installs, that installing changes no PAM stack, `pam-auth-update --enable lockstep` and
 # logins through the installed module with pamtester and with the root's own sshd, an upgrade
-# from an earlier version, removal and purge. The cases run in this order and share the root; each says when an
-# earlier one left nothing to go on.
+# from an earlier version, removal and purge. The cases run in this order and share the root;
+# each says when an earlier one left nothing to go on.
+#
+# The earlier version is this build relabelled `VERSION~previous` (there is no earlier
+# release yet): it runs the upgrade's maintainer scripts and file replacement, not old code.
 
 PACKAGE_ROOT=""     # the Debian root, once the package is installed in it
 PACKAGE_DEB=""      # build/lockstep_VERSION_ARCH.deb
