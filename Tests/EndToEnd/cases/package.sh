@@ -65,7 +65,7 @@ enrolled_in_root() {
 # start_root_sshd: the root's own sshd, with Debian's /etc/pam.d/sshd (which includes
 # common-auth), on a loopback port, asking by keyboard-interactive alone, until cleanup.
 start_root_sshd() {
-  local root=$PACKAGE_ROOT pid
+  local root=$PACKAGE_ROOT starter
   ROOT_SSH=$SCRATCH/root-ssh
   ROOT_SSHD_PORT=$((20000 + RANDOM % 40000))
   mkdir -p "$ROOT_SSH" "$root/run/sshd"
@@ -79,12 +79,12 @@ PasswordAuthentication no
 PubkeyAuthentication no
 PrintMotd no
 CONFIG
-  in_root "$root" /usr/sbin/sshd -D -f /etc/ssh/sshd_config.e2e -E /var/log/sshd.e2e.log </dev/null &
-  pid=$!
-  # (wait returns sshd's status from the signal.)
-  on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null || true"
+  # Its output goes to its log, so that no pipe of ours stays open in it.
+  in_root "$root" /usr/sbin/sshd -D -f /etc/ssh/sshd_config.e2e -E /var/log/sshd.e2e.log </dev/null >/dev/null 2>&1 &
+  starter=$!
+  on_exit "stop_root_sshd '$root/run/sshd.e2e.pid'"
   # sshd writes its pid file once it listens; it exits if it cannot.
-  eventually 30 root_sshd_ready_or_gone "$pid" && [[ -s $root/run/sshd.e2e.pid ]] || {
+  eventually 30 root_sshd_ready_or_gone "$starter" && [[ -s $root/run/sshd.e2e.pid ]] || {
     fail "the root's sshd did not start: $(tr '\n' '|' <"$root/var/log/sshd.e2e.log")"
     return 1
   }
@@ -93,6 +93,19 @@ CONFIG
 
 root_sshd_ready_or_gone() {
   [[ -s $PACKAGE_ROOT/run/sshd.e2e.pid ]] || ! kill -0 "$1" 2>/dev/null
+}
+
+# stop_root_sshd PIDFILE: stops the sshd whose pid the file holds (the background job was only
+# the shell that started it), and waits until it has gone.
+stop_root_sshd() {
+  local pid
+  pid=$(cat "$1" 2>/dev/null) || return 0
+  kill "$pid" 2>/dev/null
+  eventually 10 sshd_gone "$pid"
+}
+
+sshd_gone() {
+  ! kill -0 "$1" 2>/dev/null
 }
 
 # root_ssh ANSWER...: ssh_login (lib/sshd.sh) as carol, against the root's sshd; its
