@@ -7,6 +7,10 @@
 #                 installs missing Debian packages first when run as root
 #   make e2e      the end-to-end suite alone (Tests/EndToEnd/run; most cases need root)
 #   make demo     a real PAM login against the built module in a throwaway directory
+#   make deb      build/lockstep_VERSION_amd64.deb with dpkg-buildpackage (debian/, which calls
+#                 make install with Debian's directories; VERSION is debian/changelog's, and
+#                 must be the one `lockstep --version` prints), then lintian, which must report
+#                 no error; installs the Debian packaging tools first when run as root
 #   make install  the module into the system's PAM directory, the CLI and the agent into
 #                 $(PREFIX)/sbin, lockstepd.service and lockstep-metrics.{service,timer}
 #                 into $(SYSTEMDDIR) (not enabled),
@@ -47,7 +51,9 @@ EXAMPLES    := $(filter-out pam.d-examples/README.md,$(wildcard pam.d-examples/*
 BUILD_PACKAGES := libpam0g-dev nettle-dev libssl-dev libqrencode-dev pkg-config libcurl4-openssl-dev
 TEST_PACKAGES  := pamtester oathtool libfaketime zbar-tools valgrind libpam-google-authenticator strace \
                   openssh-server openssh-client sudo expect jq groff-base libfuse3-dev fuse3 \
-                  postgresql openssl datefudge python3-aiosmtpd msmtp systemd rsyslog python3-prometheus-client
+                  postgresql openssl datefudge python3-aiosmtpd msmtp systemd rsyslog python3-prometheus-client \
+                  $(DEB_PACKAGES) debootstrap
+DEB_PACKAGES   := debhelper dpkg-dev fakeroot lintian
 DEMO_PACKAGES  := pamtester oathtool
 BENCH_PACKAGES := libpam-google-authenticator libpam-oath pamtester oathtool libfaketime gnuplot-nox eatmydata \
                   python3 binutils openssh-server openssh-client sudo postgresql openssl
@@ -59,7 +65,7 @@ POWER_CUTS ?= 2000
 FUZZ_SECONDS       ?= 60
 FUZZ_SMOKE_SECONDS ?= 5
 
-.PHONY: all deps test-deps test e2e fuzz sanitize power-loss demo bench install uninstall clean format lint
+.PHONY: all deps test-deps test e2e fuzz sanitize power-loss demo bench install uninstall deb deb-deps clean format lint
 
 all: $(MODULE) $(CLI) $(AGENT) $(DRIVER) $(BENCH_DRIVER) $(NSS_CASE)
 
@@ -149,9 +155,9 @@ demo: deps all
 	@scripts/install-packages $(DEMO_PACKAGES)
 	@scripts/demo
 
-# The bash completion script, from the CLI itself.
+# The bash completion script, from the CLI itself, without its "#!/bin/bash": bash sources it.
 $(COMPLETION): $(CLI)
-	$(CLI) --generate-completion-script bash >$@.tmp && mv $@.tmp $@
+	$(CLI) --generate-completion-script bash | sed '1{/^#!/d}' >$@.tmp && mv $@.tmp $@
 
 install: $(MODULE) $(CLI) $(AGENT) $(COMPLETION)
 	install -d -m 0755 $(DESTDIR)$(BINDIR)
@@ -175,6 +181,22 @@ install: $(MODULE) $(CLI) $(AGENT) $(COMPLETION)
 	install -m 0644 $(EXAMPLES) pam.d-examples/README.md $(DESTDIR)$(DOCDIR)/pam.d-examples/
 	install -d -m 0755 $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0644 $(COMPLETION) $(DESTDIR)$(COMPLETIONDIR)/lockstep
+
+# The Debian package, in build/ (with its .buildinfo and .changes): debian/rules builds and
+# installs through the targets above. Its version is debian/changelog's, checked against the
+# CLI's own, which the package's users see. The names are evaluated only when make deb runs.
+DEB_VERSION = $(shell dpkg-parsechangelog -S Version)
+DEB_NAME    = $(BUILD)/lockstep_$(DEB_VERSION)_$(shell dpkg-architecture -q DEB_HOST_ARCH)
+
+deb-deps: deps
+	@scripts/install-packages $(DEB_PACKAGES)
+
+deb: deb-deps $(CLI)
+	@[ "$$($(CLI) --version)" = "lockstep $(DEB_VERSION)" ] || { \
+	  echo "make deb: debian/changelog says $(DEB_VERSION), but $(CLI) --version says $$($(CLI) --version)" >&2; exit 1; }
+	dpkg-buildpackage -us -uc -b --buildinfo-option=-u$(BUILD) --changes-option=-u$(BUILD) \
+	  --buildinfo-file=$(DEB_NAME).buildinfo --changes-file=$(DEB_NAME).changes
+	lintian --fail-on error $(DEB_NAME).changes
 
 # Refuses while a file in $(PAMCONFDIR) still loads the module (FORCE=1 overrides).
 uninstall:

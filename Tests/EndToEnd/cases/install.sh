@@ -1,20 +1,6 @@
 # `make install` and `make uninstall` into a scratch DESTDIR: what lands where, with which
 # modes, and that uninstall takes it away again (leaving the store, as documented).
 
-# mode_is PATH MODE: the file exists with that permission mode (and is root's when we are root).
-mode_is() {
-  local actual expected
-  actual=$(stat -c '%a %U' "$1" 2>/dev/null) || {
-    note "missing: $1"
-    return 1
-  }
-  expected="$2 $(id -un)"
-  [[ $actual == "$expected" ]] || {
-    note "$1: mode and owner are '$actual', expected '$expected'"
-    return 1
-  }
-}
-
 install_and_uninstall() {
   local destdir=$SCRATCH/destdir installed moduledir
   make -s -C "$REPO" install DESTDIR="$destdir" >"$SCRATCH/make.log" 2>&1 || {

@@ -130,6 +130,20 @@ prompts_were() {
   }
 }
 
+# mode_is PATH MODE: the file exists with that permission mode (and is root's when we are root).
+mode_is() {
+  local actual expected
+  actual=$(stat -c '%a %U' "$1" 2>/dev/null) || {
+    note "missing: $1"
+    return 1
+  }
+  expected="$2 $(id -un)"
+  [[ $actual == "$expected" ]] || {
+    note "$1: mode and owner are '$actual', expected '$expected'"
+    return 1
+  }
+}
+
 # pam_service_from EXAMPLE [EXTRA_ARGUMENTS]: the example file, with the module's path and the
 # store substituted on the line that loads it (and EXTRA_ARGUMENTS appended there): the only
 # changes the tests make to the shipped files.
