@@ -88,7 +88,7 @@ struct ReportContext {
 struct StoreSummary {
   /// The store's directory or agent, when it was opened.
   var place: String?
-  /// The enrolled users, `nil` when the store was not read.
+  /// The enrolled users (not those only invited), `nil` when the store was not read.
   var users: [LoginReport.Enrolled]?
   /// Why the store was not read (or some records not), in one sentence.
   var problem: String?
@@ -104,7 +104,8 @@ struct StoreSummary {
       var unreadable: [String] = []
       for name in try store.names() {
         do throws(Failure) {
-          guard let record = try store.read(name) else { continue }
+          // An invitation not taken up is no enrollment yet (lockstep list shows it).
+          guard let record = try store.read(name), record.invitation == nil else { continue }
           users.append(
             LoginReport.Enrolled(
               user: name.description, lastSuccess: record.lastSuccess,

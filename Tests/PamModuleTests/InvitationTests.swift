@@ -39,6 +39,11 @@ import Testing
     #expect(invited.output.contains("Invited alice until 2026-02-02T19:06:40Z"), "\(invited.output)")
     let listed = try lockstep(["list"], sandbox)
     #expect(listed.output.contains("invited until 2026-02-02 19:06"), "\(listed.output)")
+    // Invited is not enrolled: the report does not call alice a user who never logged in.
+    let report = try lockstep(["report", "--file", "/dev/null", "--since", "all", "--json"], sandbox)
+    #expect(report.status == 0, "\(report.error)")
+    let summary = try #require(try JSONSerialization.jsonObject(with: Data(report.output.utf8)) as? [String: Any])
+    #expect(summary["neverLoggedIn"] as? [String] == [], "\(report.output)")
 
     // The first login: the QR code and the URI, then the code the app would show.
     let first = try sandbox.login(LoginRequest(user: "alice", answers: [], time: Self.t + 60))
