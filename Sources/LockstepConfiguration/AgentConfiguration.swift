@@ -131,7 +131,9 @@ public struct AgentConfiguration: Sendable {
     return value
   }
 
-  private static func number(
+  /// `value` as a whole number in `range`, or the error that names `key` and the range: the one
+  /// check of every number in the file (the delivery and alert settings use it too).
+  static func number(
     _ value: String, _ key: String, _ range: ClosedRange<Int>, _ fail: (String) -> ConfigurationError
   ) throws(ConfigurationError) -> Int {
     guard let n = Int(value), range.contains(n) else {

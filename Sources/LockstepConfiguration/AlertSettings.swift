@@ -36,10 +36,7 @@ public struct AlertSettings: Equatable, Sendable {
     _ key: String, _ value: String, _ fail: (String) -> ConfigurationError
   ) throws(ConfigurationError) -> Bool {
     func number(_ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
-      guard let n = Int(value), range.contains(n) else {
-        throw fail("'\(key)' needs a whole number from \(range.lowerBound) to \(range.upperBound)")
-      }
-      return n
+      try AgentConfiguration.number(value, key, range, fail)
     }
     switch key {
     case "alert-command":

@@ -89,10 +89,7 @@ public struct DeliverySettings: Equatable, Sendable {
     _ key: String, _ value: String, _ fail: (String) -> ConfigurationError
   ) throws(ConfigurationError) {
     func number(_ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
-      guard let n = Int(value), range.contains(n) else {
-        throw fail("'\(key)' needs a whole number from \(range.lowerBound) to \(range.upperBound)")
-      }
-      return n
+      try AgentConfiguration.number(value, key, range, fail)
     }
     func path() throws(ConfigurationError) -> String {
       guard value.hasPrefix("/"), !value.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7f }) else {

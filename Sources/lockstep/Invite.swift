@@ -79,7 +79,9 @@ struct Invite: ParsableCommand {
       }
     }
     let now = SystemClock.now()
-    let until = now + (DurationText.seconds(expires) ?? 0)
+    // Checked by validate().
+    guard let lifetime = DurationText.seconds(expires) else { throw ValidationError("--expires is not a duration") }
+    let until = now + lifetime
     var invited: [[String: Any]] = []
     for name in names {
       let secret = try TokenOptions.newSecret()
