@@ -10,10 +10,12 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
   let bytes = Array(input)
   if let request = try? AgentRequest.decode(bytes) {
     require(request.encoded() == bytes, "a request does not encode back to its bytes")
-    if case .verify(let verify) = request {
+    switch request {
+    case .verify(let verify), .takeUp(let verify):
       require(verify.nonce.count == AgentProtocol.nonceLength, "a nonce of the wrong length was read")
       require(ModuleSetting.window.range.contains(verify.policy.window), "a window outside its range was read")
       require(ModuleSetting.maxFailures.range.contains(verify.policy.maxFailures), "max_failures out of range")
+    default: break
     }
   }
   if let reply = try? AgentReply.decode(bytes) {

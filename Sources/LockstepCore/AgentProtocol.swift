@@ -8,8 +8,9 @@
 /// (`SO_PEERCRED`: root only) and read with a deadline.
 public enum AgentProtocol {
   /// The version every message starts with. 2: codes sent by email and SMS (`send`,
-  /// `deliver`, the lookup's `DeliveryOffer`).
-  public static let version: UInt8 = 2
+  /// `deliver`, the lookup's `DeliveryOffer`). 3: invitations (`invitation`, `takeUp`, the
+  /// lookup's `invited`).
+  public static let version: UInt8 = 3
   /// The largest message either side accepts, in bytes: an `update`, two records of at most
   /// 64 KiB each, and its other fields.
   public static let largestMessage = 2 * RecordFormat.maximumSize + 1024
@@ -122,6 +123,12 @@ public enum AgentRequest {
   /// confirms an address before it keeps it. Only root can ask (as for every request), so no
   /// limit applies; the destination checks (`sms-countries`, premium ranges) do.
   case deliver(UserName, contact: Contact, code: SecretBytes)
+  /// What the login shows to take up `user`'s open invitation (`InvitationCard`), for a module
+  /// with `invitations` after the lookup answered `invited`.
+  case invitation(UserName)
+  /// Take up the user's invitation with the first code from the app (the request's backup
+  /// code is not used): on a right code the user is enrolled, with new backup codes.
+  case takeUp(VerifyRequest)
 
   private var type: UInt8 {
     switch self {
@@ -135,18 +142,20 @@ public enum AgentRequest {
     case .update: 8
     case .send: 9
     case .deliver: 10
+    case .invitation: 11
+    case .takeUp: 12
     }
   }
 
-  /// The message, without its length prefix. Holds secrets for `verify`, `store`, `update` and `deliver`: wipe it
-  /// once sent.
+  /// The message, without its length prefix. Holds secrets for `verify`, `store`, `update`,
+  /// `deliver` and `takeUp`: wipe it once sent.
   public func encoded() -> [UInt8] {
     var writer = WireWriter()
     writer.byte(AgentProtocol.version)
     writer.byte(type)
     switch self {
-    case .lookup(let user), .fetch(let user), .remove(let user): writer.field(user.bytes)
-    case .verify(let request):
+    case .lookup(let user), .fetch(let user), .remove(let user), .invitation(let user): writer.field(user.bytes)
+    case .verify(let request), .takeUp(let request):
       writer.raw(request.nonce)
       writer.field(request.user.bytes)
       writer.text(request.service)
@@ -190,22 +199,7 @@ public enum AgentRequest {
     let request: AgentRequest
     switch try reader.byte() {
     case 1: request = .lookup(try reader.userName())
-    case 2:
-      let nonce = try reader.raw(count: AgentProtocol.nonceLength)
-      let user = try reader.userName()
-      let service = try reader.text()
-      let remoteHost = try reader.text()
-      let code = try reader.optionalSecret()
-      let backupCode = try reader.optionalSecret()
-      let policy = VerificationPolicy(
-        window: Int(try reader.integer(in: setting(.window), "window")),
-        lookahead: Int(try reader.integer(in: setting(.lookahead), "lookahead")),
-        maxFailures: Int(try reader.integer(in: setting(.maxFailures), "max_failures")),
-        lockoutSeconds: Int(try reader.integer(in: setting(.lockout), "lockout")))
-      request = .verify(
-        VerifyRequest(
-          nonce: nonce, user: user, service: service, remoteHost: remoteHost, code: code, backupCode: backupCode,
-          policy: policy))
+    case 2: request = .verify(try readVerify(&reader))
     case 3: request = .fetch(try reader.userName())
     case 4:
       let user = try reader.userName()
@@ -226,10 +220,30 @@ public enum AgentRequest {
     case 10:
       let user = try reader.userName()
       request = .deliver(user, contact: try readContact(&reader), code: try reader.secret())
+    case 11: request = .invitation(try reader.userName())
+    case 12: request = .takeUp(try readVerify(&reader))
     default: throw WireError("unknown request type")
     }
     try reader.finish()
     return request
+  }
+
+  /// Reads the fields of a `verify` or `takeUp` request.
+  private static func readVerify(_ reader: inout WireReader) throws(WireError) -> VerifyRequest {
+    let nonce = try reader.raw(count: AgentProtocol.nonceLength)
+    let user = try reader.userName()
+    let service = try reader.text()
+    let remoteHost = try reader.text()
+    let code = try reader.optionalSecret()
+    let backupCode = try reader.optionalSecret()
+    let policy = VerificationPolicy(
+      window: Int(try reader.integer(in: setting(.window), "window")),
+      lookahead: Int(try reader.integer(in: setting(.lookahead), "lookahead")),
+      maxFailures: Int(try reader.integer(in: setting(.maxFailures), "max_failures")),
+      lockoutSeconds: Int(try reader.integer(in: setting(.lockout), "lockout")))
+    return VerifyRequest(
+      nonce: nonce, user: user, service: service, remoteHost: remoteHost, code: code, backupCode: backupCode,
+      policy: policy)
   }
 
   private static func setting(_ setting: ModuleSetting) -> ClosedRange<Int64> {
@@ -297,6 +311,16 @@ public enum AgentReply {
   case sent(DeliveryOffer, lifetimeSeconds: Int)
   /// `send`, `deliver`: no code was sent, and why.
   case notSent(SendRefusal)
+  /// `lookup`: the user is not enrolled but invited (`lockstep invite`), with these code
+  /// parameters, until `expires` (Unix time; it may have passed). A module without
+  /// `invitations` treats the user as not enrolled.
+  case invited(TokenParameters, expires: Int64)
+  /// `invitation`: what to show the user (holds the secret).
+  case invitation(InvitationCard)
+  /// `takeUp`: what the check of the first code decided; when it accepted the code, the user
+  /// is enrolled and `backupCodes` are the new backup codes, to be shown once (none when the
+  /// request was decided before and is only being answered again).
+  case tookUp(VerificationOutcome, kind: TokenKind, backupCodes: [SecretBytes])
 
   private var type: UInt8 {
     switch self {
@@ -312,27 +336,35 @@ public enum AgentReply {
     case .outdated: 137
     case .sent: 138
     case .notSent: 139
+    case .invited: 140
+    case .invitation: 141
+    case .tookUp: 142
     }
   }
 
-  /// The message, without its length prefix.
+  /// The message, without its length prefix. Holds secrets for `record`, `invitation` and
+  /// `tookUp`: wipe it once sent.
   public func encoded() -> [UInt8] {
     var writer = WireWriter()
     writer.byte(AgentProtocol.version)
     writer.byte(type)
     switch self {
     case .enrollment(let parameters, let offer):
-      if let parameters {
-        writer.byte(1)
-        writer.text(parameters.kind.rawValue)
-        writer.text(parameters.algorithm.rawValue)
-        writer.integer(Int64(parameters.digits))
-        writer.integer(Int64(parameters.period))
-      } else {
-        writer.byte(0)
-      }
+      writer.byte(parameters == nil ? 0 : 1)
+      if let parameters { Self.write(parameters, to: &writer) }
       writer.byte(offer == nil ? 0 : 1)
       if let offer { Self.write(offer, to: &writer) }
+    case .invited(let parameters, let expires):
+      Self.write(parameters, to: &writer)
+      writer.integer(expires)
+    case .invitation(let card):
+      writer.text(card.uri)
+      writer.field(card.qr.encoded)
+    case .tookUp(let outcome, let kind, let codes):
+      writer.text(kind.rawValue)
+      Self.write(outcome, to: &writer)
+      writer.integer(Int64(codes.count))
+      for code in codes { writer.secret(code) }
     case .sent(let offer, let lifetime):
       Self.write(offer, to: &writer)
       writer.integer(Int64(lifetime))
@@ -377,6 +409,22 @@ public enum AgentReply {
     case .notEnrolled, .outdated: break
     }
     return writer.bytes
+  }
+
+  private static func write(_ parameters: TokenParameters, to writer: inout WireWriter) {
+    writer.text(parameters.kind.rawValue)
+    writer.text(parameters.algorithm.rawValue)
+    writer.integer(Int64(parameters.digits))
+    writer.integer(Int64(parameters.period))
+  }
+
+  private static func readParameters(_ reader: inout WireReader) throws(WireError) -> TokenParameters {
+    guard let kind = TokenKind(rawValue: try reader.text()),
+      let algorithm = OTPAlgorithm(rawValue: try reader.text())
+    else { throw WireError("unknown token kind or algorithm") }
+    let digits = try reader.integer(in: 6...8, "digits")
+    let period = try reader.integer(in: 1...86_400, "period")
+    return TokenParameters(kind: kind, algorithm: algorithm, digits: Int(digits), period: Int(period))
   }
 
   private static func write(_ offer: DeliveryOffer, to writer: inout WireWriter) {
@@ -430,18 +478,10 @@ public enum AgentReply {
     let reply: AgentReply
     switch try reader.byte() {
     case 128:
-      var parameters: TokenParameters?
-      if try reader.flag() {
-        guard let kind = TokenKind(rawValue: try reader.text()),
-          let algorithm = OTPAlgorithm(rawValue: try reader.text())
-        else { throw WireError("unknown token kind or algorithm") }
-        let digits = try reader.integer(in: 6...8, "digits")
-        let period = try reader.integer(in: 1...86_400, "period")
-        parameters = TokenParameters(kind: kind, algorithm: algorithm, digits: Int(digits), period: Int(period))
-      }
+      let parameters = try reader.flag() ? try readParameters(&reader) : nil
       reply = .enrollment(parameters, offer: try reader.flag() ? try readOffer(&reader) : nil)
     case 129:
-      guard let kind = TokenKind(rawValue: try reader.text()) else { throw WireError("unknown token kind") }
+      let kind = try readKind(&reader)
       reply = .verdict(try readOutcome(&reader), kind: kind)
     case 130: reply = .notEnrolled
     case 131: reply = .record(try reader.optionalSecret())
@@ -479,10 +519,29 @@ public enum AgentReply {
       case (6, 0): reply = .notSent(.deliveryFailed)
       default: throw WireError("unknown refusal")
       }
+    case 140:
+      let parameters = try readParameters(&reader)
+      reply = .invited(parameters, expires: try reader.integer(in: Int64(0)...UserRecord.latestTime, "expiry"))
+    case 141:
+      let uri = try reader.text()
+      guard let qr = QRMatrix(encoded: try reader.field()) else { throw WireError("invalid QR code") }
+      reply = .invitation(InvitationCard(uri: uri, qr: qr))
+    case 142:
+      let kind = try readKind(&reader)
+      let outcome = try readOutcome(&reader)
+      let count = try reader.integer(in: 0...Int64(BackupCodeHashes.maximumCount), "backup code count")
+      var codes: [SecretBytes] = []
+      for _ in 0..<count { codes.append(try reader.secret()) }
+      reply = .tookUp(outcome, kind: kind, backupCodes: codes)
     default: throw WireError("unknown reply type")
     }
     try reader.finish()
     return reply
+  }
+
+  private static func readKind(_ reader: inout WireReader) throws(WireError) -> TokenKind {
+    guard let kind = TokenKind(rawValue: try reader.text()) else { throw WireError("unknown token kind") }
+    return kind
   }
 
   private static func readOutcome(_ reader: inout WireReader) throws(WireError) -> VerificationOutcome {

@@ -30,3 +30,55 @@ public struct Invitation: Equatable, Sendable {
     issuer.utf8.count <= longestIssuer && !issuer.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
   }
 }
+
+/// What a login shows to take up an invitation: the key URI and its QR code, made from the
+/// record by whoever holds it (the module for a host's store, the agent for its own). Both hold
+/// the secret.
+public struct InvitationCard {
+  /// The `otpauth://` URI (`KeyURI`), for a user who types it in.
+  public var uri: String
+  /// Its QR code, drawn when the invitation was made.
+  public var qr: QRMatrix
+
+  public init(uri: String, qr: QRMatrix) {
+    self.uri = uri
+    self.qr = qr
+  }
+}
+
+extension UserRecord {
+  /// The card of this record's invitation for `user`, or `nil` when the record is none.
+  public func invitationCard(for user: UserName) -> InvitationCard? {
+    guard let invitation else { return nil }
+    let uri = KeyURI.make(
+      secret: secret, parameters: parameters, issuer: invitation.issuer,
+      label: String(decoding: user.bytes, as: UTF8.self), counter: counter)
+    return InvitationCard(uri: uri, qr: invitation.qr)
+  }
+}
+
+/// The backup codes an invitation's take-up gives its user: in clear, to be shown once, and
+/// hashed, to be stored.
+public struct IssuedBackupCodes: Sendable {
+  public var codes: [[UInt8]]
+  public var hashes: BackupCodeHashes
+
+  /// None: for a first code that would not be accepted.
+  public static let none = IssuedBackupCodes(codes: [], hashes: .none)
+}
+
+extension Verifier {
+  /// The backup codes a take-up of `record`'s invitation with `attempt` stores: new ones, made
+  /// and hashed (PBKDF2, tens of milliseconds) before any lock is taken, and only when the code
+  /// would be accepted at `now`, so that a wrong code costs no hashing. `none` for a code that
+  /// would not be: the check under the lock refuses it, or, accepting it after all, enrolls the
+  /// user without backup codes. `nil` when randomness failed.
+  public func backupCodes(forTakingUp record: UserRecord, with attempt: Attempt, now: Int64) -> IssuedBackupCodes? {
+    guard case .accepted = verify(Attempt(code: attempt.code), against: record, now: now, backupDigest: nil).outcome
+    else { return IssuedBackupCodes.none }
+    guard let codes = BackupCodeHashes.generateCodes(count: BackupCodeHashes.defaultCount, crypto: crypto),
+      let hashes = BackupCodeHashes.issue(codes: codes, crypto: crypto)
+    else { return nil }
+    return IssuedBackupCodes(codes: codes, hashes: hashes)
+  }
+}

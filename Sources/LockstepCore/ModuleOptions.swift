@@ -71,8 +71,8 @@ public struct ModuleOptions: Equatable, Sendable {
   /// `invitations`: a user with an open invitation (`lockstep invite`) takes it up here: the
   /// module shows the QR code and the key URI, and the first right code enrolls the user. Only
   /// for stacks where a first factor (a key, a password) always comes first, since whoever
-  /// reaches the prompt gets the new secret. Not with `agent=`, `forward_pass` or the
-  /// `*_first_pass` options.
+  /// reaches the prompt gets the new secret. With `agent=`, the agent holds the invitation
+  /// and makes the enrollment. Not with `forward_pass` or the `*_first_pass` options.
   public var invitations = false
   /// `debug`: log the effective configuration and each decision.
   public var debug = false
@@ -126,10 +126,9 @@ public struct ModuleOptions: Equatable, Sendable {
     if agent == nil && sendAtOnce {
       problems.append("'send_at_once' needs 'agent=': lockstepd sends the codes")
     }
-    if invitations && (agent != nil || forwardPass || firstPass != .none) {
+    if invitations && (forwardPass || firstPass != .none) {
       problems.append(
-        "'invitations' works with a local store and a prompt of its own: not with 'agent=', 'forward_pass', "
-          + "'try_first_pass' or 'use_first_pass'")
+        "'invitations' needs a prompt of its own: not 'forward_pass', 'try_first_pass' or 'use_first_pass'")
     }
     if forwardPass && firstPass != .none {
       problems.append("'forward_pass' cannot be combined with '\(firstPass.rawValue)'")

@@ -92,6 +92,8 @@ final class Authentication {
           sendCode(to: user, agent: socket)
         }
       case .success(.enrollment(nil, _)): return unenrolled(user, alias: alias)
+      case .success(.invited(let parameters, let expires)):
+        return invited(user, alias: alias, expires: expires, digits: parameters.digits, at: .agent(socket, offer: nil))
       case .success: return unexpectedReply(user: user)
       }
     } else {
@@ -106,7 +108,9 @@ final class Authentication {
       }
       guard let enrolled else { return unenrolled(user, alias: alias) }
       if let invitation = enrolled.invitation {
-        return invited(user, alias: alias, invitation: invitation, record: enrolled, store: store)
+        return invited(
+          user, alias: alias, expires: invitation.expires, digits: enrolled.parameters.digits,
+          at: .store(store, enrolled))
       }
       source = .store(store, enrolled)
       digits = enrolled.parameters.digits
@@ -186,17 +190,17 @@ final class Authentication {
     return .authError
   }
 
-  /// A user whose record is an invitation: taken up here with `invitations` (the name given
-  /// being the account's own, the invitation open); otherwise the user is not enrolled.
+  /// A user whose record is an invitation (until `expires`): taken up here with `invitations`
+  /// (the name given being the account's own, the invitation open), from the local store or
+  /// through the agent; otherwise the user is not enrolled.
   private func invited(
-    _ user: UserName, alias: UserName?, invitation: Invitation, record: UserRecord, store: Store
+    _ user: UserName, alias: UserName?, expires: Int64, digits: Int, at source: RecordSource
   ) -> PAMCode {
-    let now = SystemClock.now()
-    guard invitation.isOpen(at: now) else {
+    guard SystemClock.now() < expires else {
       log(
         LOG_NOTICE,
-        LogLine("the invitation expired at \(time(invitation.expires))", event: "invitation", outcome: "expired")
-          .with("until", invitation.expires), user: user.description)
+        LogLine("the invitation expired at \(time(expires))", event: "invitation", outcome: "expired")
+          .with("until", expires), user: user.description)
       return unenrolled(user, alias: alias)
     }
     guard options.invitations, alias == nil else {
@@ -207,48 +211,76 @@ final class Authentication {
           event: "invitation", outcome: "ignored"), user: user.description)
       return unenrolled(user, alias: alias)
     }
-    let label = String(decoding: user.bytes, as: UTF8.self)
-    let uri = KeyURI.make(
-      secret: record.secret, parameters: record.parameters, issuer: invitation.issuer, label: label,
-      counter: record.counter)
+    let gone = "the invitation was taken up or withdrawn during the login"
+    let card: InvitationCard
+    switch source {
+    case .store(_, let record):
+      guard let made = record.invitationCard(for: user) else { return unexpectedReply(user: user) }
+      card = made
+    case .agent(let socket, _):
+      switch exchange(.invitation(user), agent: socket, user: user) {
+      case .failure(let code): return code
+      case .success(.invitation(let shown)): card = shown
+      case .success(.notEnrolled):
+        log(LOG_NOTICE, refused("refused: \(gone)", "record-gone"), user: user.description)
+        return .authError
+      case .success: return unexpectedReply(user: user)
+      }
+    }
     session.inform(
-      "Set up a one-time code for \(ModuleOptions.printable(label)): scan this QR code with your authenticator app, "
-        + "or enter the key URI below, then type the code the app shows.")
-    session.inform(invitation.qr.rendered(inverted: true, colours: false))
-    session.inform(uri)
+      "Set up a one-time code for \(ModuleOptions.printable(String(decoding: user.bytes, as: UTF8.self))): scan "
+        + "this QR code with your authenticator app, or enter the key URI below, then type the code the app shows.")
+    session.inform(card.qr.rendered(inverted: true, colours: false))
+    session.inform(card.uri)
     let attempt: Attempt
-    switch obtainAttempt(digits: record.parameters.digits, prompt: "Verification code from your authenticator app: ") {
+    switch obtainAttempt(digits: digits, prompt: "Verification code from your authenticator app: ") {
     case .failure(let code): return code
     case .success(let answer): attempt = answer
     }
-    // The new backup codes are hashed before the lock is taken, and only for a code that would
-    // be accepted, so that a wrong code costs no PBKDF2.
-    var codes: [[UInt8]] = []
-    var hashes = BackupCodeHashes.none
-    if case .accepted = verifier.verify(Attempt(code: attempt.code), against: record, now: now, backupDigest: nil)
-      .outcome
-    {
-      guard let made = BackupCodeHashes.generateCodes(count: BackupCodeHashes.defaultCount, crypto: verifier.crypto),
-        let issued = BackupCodeHashes.issue(codes: made, crypto: verifier.crypto)
-      else {
+    // The code is checked at the time it was typed: scanning the QR code takes a while.
+    let now = SystemClock.now()
+    let outcome: VerificationOutcome
+    let kind: TokenKind
+    let codes: [String]
+    switch source {
+    case .store(let store, let record):
+      guard let issued = verifier.backupCodes(forTakingUp: record, with: attempt, now: now) else {
         log(LOG_ERR, failedClosed("backup codes could not be made (getrandom)", "random"), user: user.description)
         return .authInfoUnavailable
       }
-      (codes, hashes) = (made, issued)
+      switch locked(
+        user, gone: gone,
+        { () throws(StoreError) in
+          try store.takeUp(
+            attempt, for: user, verifier: verifier, backupCodes: issued.hashes, now: now,
+            lockTimeoutMilliseconds: options.lockTimeoutSeconds * 1000)
+        })
+      {
+      case .failure(let code): return code
+      case .success(let (taken, _)): outcome = taken
+      }
+      kind = record.parameters.kind
+      codes = issued.codes.map { String(decoding: $0, as: UTF8.self) }
+    case .agent(let socket, _):
+      guard let nonce = SystemRandom.bytes(count: AgentProtocol.nonceLength) else {
+        log(LOG_ERR, failedClosed("getrandom failed", "random"), user: user.description)
+        return .authInfoUnavailable
+      }
+      let request = VerifyRequest(
+        nonce: nonce, user: user, service: session.service(), remoteHost: session.remoteHost(), code: attempt.code,
+        backupCode: nil, policy: verifier.policy)
+      switch exchange(.takeUp(request), agent: socket, user: user) {
+      case .failure(let code): return code
+      case .success(.tookUp(let taken, let tokenKind, let backupCodes)):
+        (outcome, kind) = (taken, tokenKind)
+        codes = backupCodes.map { code in code.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
+      case .success(.notEnrolled):
+        log(LOG_NOTICE, refused("refused: \(gone)", "record-gone"), user: user.description)
+        return .authError
+      case .success: return unexpectedReply(user: user)
+      }
     }
-    let outcome: VerificationOutcome
-    switch locked(
-      user, gone: "the invitation was taken up or withdrawn during the login",
-      { () throws(StoreError) in
-        try store.takeUp(
-          attempt, for: user, verifier: verifier, backupCodes: hashes, now: now,
-          lockTimeoutMilliseconds: options.lockTimeoutSeconds * 1000)
-      })
-    {
-    case .failure(let code): return code
-    case .success(let (taken, _)): outcome = taken
-    }
-    let code = report(outcome, user: user, kind: record.parameters.kind, now: now)
+    let code = report(outcome, user: user, kind: kind, now: now)
     guard case .accepted = outcome else { return code }
     log(
       LOG_NOTICE,
@@ -257,12 +289,13 @@ final class Authentication {
       )
       .with("left", codes.count), user: user.description)
     if codes.isEmpty {
-      // The check before the lock saw no right code, the one under it did: nothing was hashed.
+      // The check before the lock saw no right code, the one under it did (nothing was hashed),
+      // or the agent answered a retried request again.
       session.inform("You are enrolled. Ask an administrator for backup codes (lockstep backup-codes).")
     } else {
       session.inform(
         "You are enrolled. Your backup codes, each good for one login without the app (shown only now; keep them safe):\n"
-          + codes.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n"))
+          + codes.joined(separator: "\n"))
     }
     return code
   }

@@ -18,8 +18,9 @@ struct Invite: ParsableCommand {
       module: whoever reaches the prompt gets the secret. Until then the user counts as not \
       enrolled (refused, or let through with nullok). An invitation works once; lockstep list \
       shows it, lockstep revoke withdraws it, and inviting again replaces it (--force). \
-      With --group, every member of the group who is not enrolled is invited. Invitations \
-      live in a host's own store: the fleet store does not hold them yet.
+      With --group, every member of the group who is not enrolled is invited. With \
+      lockstepd.conf's 'database =', the invitation is kept in the fleet store, and a login on \
+      any host of the fleet (its module with 'agent=' and 'invitations') takes it up, once.
       """)
 
   @OptionGroup var storeOptions: StoreOptions
@@ -57,11 +58,6 @@ struct Invite: ParsableCommand {
 
   func run() throws {
     let store = try storeOptions.records(creating: true)
-    if case .agent = store {
-      throw Failure(
-        "invitations live in a host's own store; the fleet store does not hold them yet (enroll fleet users with "
-          + "lockstep enroll)", code: Exit.usage)
-    }
     var names: [UserName] = []
     for given in users {
       let name = try UserArgument(user: given).name()

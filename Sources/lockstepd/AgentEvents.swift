@@ -29,10 +29,11 @@ final class AgentEvents: @unchecked Sendable {
     for observer in lock.withLock({ observers }) { observer(line) }
   }
 
-  /// Records the verdict the agent gave a login (`event=verify`), and the lockout it started.
+  /// Records the verdict the agent gave a login (`event=verify`), the lockout it started, and
+  /// an invitation taken up (`event=invitation`).
   func verdict(_ reply: AgentReply, for request: VerifyRequest) {
     switch reply {
-    case .verdict(let outcome, let kind):
+    case .verdict(let outcome, let kind), .tookUp(let outcome, let kind, _):
       let message: String
       let level: Logger.Level
       switch outcome {
@@ -52,6 +53,15 @@ final class AgentEvents: @unchecked Sendable {
             .lockout(
               "locked out until \(until) after \(failures) consecutive failures", failures: failures, until: until),
             request))
+      }
+      if case .tookUp(.accepted, _, let codes) = reply {
+        record(
+          .notice,
+          by(
+            LogLine(
+              "took up the invitation: enrolled, with \(codes.count) backup codes", event: "invitation",
+              outcome: "accepted"
+            ).with("left", codes.count), request))
       }
     case .notEnrolled:
       record(

@@ -15,15 +15,16 @@ import PostgresNIO
 /// under the request's nonce in the same statement. When two hosts race, the loser's statement
 /// matches no row; it reads the row again and checks again, and then finds the code used. A
 /// backup code is deleted in a transaction that holds the user's row. Secrets are sealed with
-/// the fleet key before they reach the database and opened only here.
+/// the fleet key before they reach the database and opened only here. Invitations have a table
+/// of their own (see `FleetSchema`, and FleetInvitations.swift).
 final class FleetBackend: Backend, @unchecked Sendable {
-  private let pool: DatabasePool
-  private let hostName: String
+  let pool: DatabasePool
+  let hostName: String
   private let key: SecretBytes
-  private let crypto = NettleCrypto()
+  let crypto = NettleCrypto()
   private let timeout: Duration
-  private let logger: Logger
-  private let events: AgentEvents
+  let logger: Logger
+  let events: AgentEvents
   private let schemaReady = SchemaFlag()
 
   init(pool: DatabasePool, hostName: String, key: SecretBytes, timeoutSeconds: Int, logger: Logger, events: AgentEvents)
@@ -51,6 +52,8 @@ final class FleetBackend: Backend, @unchecked Sendable {
       switch request {
       case .lookup(let user): return try await lookup(user, until: deadline)
       case .verify(let verify): return try await self.verify(verify, until: deadline)
+      case .invitation(let user): return try await invitationCard(of: user, until: deadline)
+      case .takeUp(let request): return try await takeUp(request, until: deadline)
       case .fetch(let user):
         let found = try await pool.run(until: deadline) { connection, _ in try await self.read(user, on: connection) }
         return .record(found.map { RecordFormat.serialize($0.record) })
@@ -60,7 +63,11 @@ final class FleetBackend: Backend, @unchecked Sendable {
       case .remove(let user):
         let removed = try await pool.run(until: deadline) { connection, _ in
           try await connection.query(
-            "DELETE FROM lockstep_users WHERE name = \(user.text) RETURNING name", logger: self.logger
+            """
+            WITH enrolled AS (DELETE FROM lockstep_users WHERE name = \(user.text) RETURNING name),
+              invited AS (DELETE FROM lockstep_invitations WHERE name = \(user.text) RETURNING name)
+            SELECT name FROM enrolled UNION ALL SELECT name FROM invited
+            """, logger: self.logger
           )
           .collect().count
         }
@@ -69,8 +76,8 @@ final class FleetBackend: Backend, @unchecked Sendable {
         let names = try await pool.run(until: deadline) { connection, _ in
           try await connection.query(
             """
-            SELECT name FROM lockstep_users WHERE name COLLATE "C" > \(after?.text ?? "")
-            ORDER BY name COLLATE "C" LIMIT \(Self.namesPerQuery)
+            SELECT name FROM (SELECT name FROM lockstep_users UNION SELECT name FROM lockstep_invitations) n
+            WHERE name COLLATE "C" > \(after?.text ?? "") ORDER BY name COLLATE "C" LIMIT \(Self.namesPerQuery)
             """, logger: self.logger
           ).collect().compactMap { UserName(try $0.decode(String.self)) }
         }
@@ -102,13 +109,21 @@ final class FleetBackend: Backend, @unchecked Sendable {
       let rows = try await connection.query(
         "SELECT kind, algorithm, digits, period FROM lockstep_users WHERE name = \(user.text)", logger: self.logger
       ).collect()
-      guard let row = rows.first else { return .enrollment(nil, offer: nil) }
+      guard let row = rows.first else { return try await self.invitedLookup(user, on: connection) }
       let (kind, algorithm, digits, period) = try row.decode((String, String, Int, Int).self)
-      guard let kind = TokenKind(rawValue: kind), let algorithm = OTPAlgorithm(rawValue: algorithm) else {
-        throw RecordFailure("the record of \(user) has an unknown token kind or algorithm")
-      }
-      return .enrollment(TokenParameters(kind: kind, algorithm: algorithm, digits: digits, period: period), offer: nil)
+      return .enrollment(
+        try Self.parameters(of: user, kind: kind, algorithm: algorithm, digits: digits, period: period), offer: nil)
     }
+  }
+
+  /// The parameters in a row's columns; fails on a kind or algorithm this agent does not know.
+  static func parameters(
+    of user: UserName, kind: String, algorithm: String, digits: Int, period: Int
+  ) throws -> TokenParameters {
+    guard let kind = TokenKind(rawValue: kind), let algorithm = OTPAlgorithm(rawValue: algorithm) else {
+      throw RecordFailure("the record of \(user) has an unknown token kind or algorithm")
+    }
+    return TokenParameters(kind: kind, algorithm: algorithm, digits: digits, period: period)
   }
 
   private func verify(_ request: VerifyRequest, until deadline: ContinuousClock.Instant) async throws -> AgentReply {
@@ -120,7 +135,9 @@ final class FleetBackend: Backend, @unchecked Sendable {
       // the read and the write) changes the row the statement expects: read it again.
       var digest: BackupCodeDigest?
       for _ in 0..<8 {
-        guard let (record, version) = try await self.read(request.user, on: connection) else { return .notEnrolled }
+        guard let (record, version) = try await self.read(request.user, on: connection), record.invitation == nil else {
+          return .notEnrolled
+        }
         if !(digest?.applies(to: record.backupCodes) ?? false) {
           digest = await self.backupDigest(of: attempt, under: record.backupCodes)
         }
@@ -295,7 +312,7 @@ final class FleetBackend: Backend, @unchecked Sendable {
   }
 
   /// The reply recorded for `nonce`, when an earlier run of the same request took effect.
-  private func recordedReply(_ nonce: [UInt8], on connection: PostgresConnection) async throws -> AgentReply? {
+  func recordedReply(_ nonce: [UInt8], on connection: PostgresConnection) async throws -> AgentReply? {
     let rows = try await connection.query(
       "SELECT reply, failures, locked_until FROM lockstep_requests WHERE nonce = \(ByteBuffer(bytes: nonce))",
       logger: logger
@@ -313,7 +330,9 @@ final class FleetBackend: Backend, @unchecked Sendable {
   // MARK: Records
 
   /// The user's record with its secret opened, and the row's version; `nil` when there is none.
-  private func read(
+  /// An enrollment wins over an invitation the user may still have (made by an agent that knew
+  /// no invitations, which leaves their table as it is).
+  func read(
     _ user: UserName, on connection: PostgresConnection, forUpdate: Bool = false
   ) async throws -> (record: UserRecord, version: Int64)? {
     let lock: PostgresQuery = forUpdate ? " FOR UPDATE" : ""
@@ -325,28 +344,15 @@ final class FleetBackend: Backend, @unchecked Sendable {
       FROM lockstep_users u WHERE name = \(user.text)
       """
     query.sql += lock.sql
-    guard let row = try await connection.query(query, logger: logger).collect().first else { return nil }
-    let cells = row.makeRandomAccess()
-    let version = try cells["version"].decode(Int64.self)
-    let sealed = try cells["sealed"].decode(ByteBuffer.self)
-    guard let kind = TokenKind(rawValue: try cells["kind"].decode(String.self)),
-      let algorithm = OTPAlgorithm(rawValue: try cells["algorithm"].decode(String.self))
-    else { throw RecordFailure("the record of \(user) has an unknown token kind or algorithm") }
-    guard
-      let secret = Sealing.open(
-        Array(sealed.readableBytesView), user: user, version: UInt64(bitPattern: version), key: key, crypto: crypto)
-    else {
-      throw RecordFailure(
-        "the secret of \(user) does not open with this host's fleet key (another fleet's key, or a row copied from another user)"
-      )
+    guard let row = try await connection.query(query, logger: logger).collect().first else {
+      return try await readInvitation(user, on: connection, forUpdate: forUpdate)
     }
+    let cells = row.makeRandomAccess()
+    let (version, parameters, secret) = try opened(cells, of: user)
     let hashes = try cells["backup_hashes"].decode(String.self).split(separator: ",").map { hex in
       guard let hash = Hex.decode(String(hex)) else { throw RecordFailure("a backup code hash of \(user) is not hex") }
       return hash
     }
-    let parameters = TokenParameters(
-      kind: kind, algorithm: algorithm, digits: try cells["digits"].decode(Int.self),
-      period: try cells["period"].decode(Int.self))
     let record = UserRecord(
       parameters: parameters, secret: secret, counter: UInt64(clamping: try cells["counter"].decode(Int64.self)),
       lastStep: try cells["last_step"].decode(Int64?.self), offset: try cells["time_offset"].decode(Int64.self),
@@ -357,6 +363,36 @@ final class FleetBackend: Backend, @unchecked Sendable {
         salt: Array(try cells["backup_salt"].decode(ByteBuffer.self).readableBytesView), hashes: hashes),
       stateID: UInt64(bitPattern: version))
     return (record, version)
+  }
+
+  /// The version, parameters and opened secret of a row of either table.
+  func opened(
+    _ cells: PostgresRandomAccessRow, of user: UserName
+  ) throws -> (version: Int64, parameters: TokenParameters, secret: SecretBytes) {
+    let version = try cells["version"].decode(Int64.self)
+    let parameters = try Self.parameters(
+      of: user, kind: try cells["kind"].decode(String.self), algorithm: try cells["algorithm"].decode(String.self),
+      digits: try cells["digits"].decode(Int.self), period: try cells["period"].decode(Int.self))
+    guard let secret = open(try cells["sealed"].decode(ByteBuffer.self), of: user, version: version) else {
+      throw RecordFailure(
+        "the secret of \(user) does not open with this host's fleet key (another fleet's key, or a row copied from another user)"
+      )
+    }
+    return (version, parameters, secret)
+  }
+
+  /// A sealed column's plaintext, sealed for `user`'s row at `version` (see `Sealing`).
+  func open(_ sealed: ByteBuffer, of user: UserName, version: Int64) -> SecretBytes? {
+    Sealing.open(
+      Array(sealed.readableBytesView), user: user, version: UInt64(bitPattern: version), key: key, crypto: crypto)
+  }
+
+  /// `plaintext` sealed for `user`'s row at `version`.
+  func seal(_ plaintext: SecretBytes, for user: UserName, version: Int64) throws -> ByteBuffer {
+    guard
+      let sealed = Sealing.seal(plaintext, user: user, version: UInt64(bitPattern: version), key: key, crypto: crypto)
+    else { throw RecordFailure("the secret of \(user) could not be sealed") }
+    return ByteBuffer(bytes: sealed)
   }
 
   /// Writes an administrator's record (see `StoreMode`), sealed under a new version.
@@ -437,20 +473,22 @@ final class FleetBackend: Backend, @unchecked Sendable {
         "the fleet store does not hold contacts for sent codes yet; give \(user) an authenticator app, or use a host's own store"
       )
     }
-    guard record.invitation == nil else {
-      throw RecordFailure(
-        "the fleet store does not hold invitations yet; enroll \(user) with lockstep enroll, or use a host's own store")
-    }
-    guard let random = SystemRandom.bytes(count: 8) else { throw RecordFailure("getrandom failed") }
-    let version = Int64(bitPattern: random.reduce(0) { $0 << 8 | UInt64($1) })
+    let version = try Self.newVersion()
     return try await pool.run(until: deadline) { connection, _ in
       try await self.transaction(on: connection) { try await body(connection, record, version) }
     }
   }
 
+  /// A random version for a row written anew, so that a row put back from an older copy does
+  /// not open as the current one.
+  static func newVersion() throws -> Int64 {
+    guard let random = SystemRandom.bytes(count: 8) else { throw RecordFailure("getrandom failed") }
+    return Int64(bitPattern: random.reduce(0) { $0 << 8 | UInt64($1) })
+  }
+
   /// Runs `body` between `BEGIN` and `COMMIT` (`ROLLBACK` when it says not to commit); a
   /// connection whose transaction failed midway is closed rather than pooled again.
-  private func transaction<T>(
+  func transaction<T>(
     on connection: PostgresConnection, _ body: () async throws -> (T, commit: Bool)
   ) async throws -> T {
     try await connection.query("BEGIN", logger: logger)
@@ -464,23 +502,27 @@ final class FleetBackend: Backend, @unchecked Sendable {
     }
   }
 
-  private func write(
+  /// Writes `record` as the user's row at `version`, in the table its kind belongs in (an
+  /// enrollment or an invitation), and removes the user's row from the other.
+  func write(
     _ record: UserRecord, for user: UserName, version: Int64, on connection: PostgresConnection
   )
     async throws
   {
-    guard
-      let sealed = Sealing.seal(
-        record.secret, user: user, version: UInt64(bitPattern: version), key: key, crypto: crypto)
-    else { throw RecordFailure("the secret of \(user) could not be sealed") }
+    let sealed = try seal(record.secret, for: user, version: version)
     let name = user.text
+    guard record.invitation == nil else {
+      try await connection.query("DELETE FROM lockstep_users WHERE name = \(name)", logger: logger)
+      return try await writeInvitation(record, for: user, version: version, sealed: sealed, on: connection)
+    }
+    try await connection.query("DELETE FROM lockstep_invitations WHERE name = \(name)", logger: logger)
     let p = record.parameters
     try await connection.query("DELETE FROM lockstep_backup_codes WHERE name = \(name)", logger: logger)
     try await connection.query(
       """
       INSERT INTO lockstep_users (name, version, sealed, kind, algorithm, digits, period, counter, last_step, time_offset,
         failures, locked_until, last_success, enrolled, backup_salt, backup_iterations, updated_by)
-      VALUES (\(name), \(version), \(ByteBuffer(bytes: sealed)), \(p.kind.rawValue), \(p.algorithm.rawValue), \(p.digits),
+      VALUES (\(name), \(version), \(sealed), \(p.kind.rawValue), \(p.algorithm.rawValue), \(p.digits),
         \(p.period), \(Int64(clamping: record.counter)), \(record.lastStep), \(record.offset), \(record.failures),
         \(record.lockedUntil), \(record.lastSuccess), \(record.enrolled), \(ByteBuffer(bytes: record.backupCodes.salt)),
         \(record.backupCodes.iterations), \(hostName))

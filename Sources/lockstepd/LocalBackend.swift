@@ -43,10 +43,15 @@ final class LocalBackend: Backend, @unchecked Sendable {
       let store = try Store(path: path, hostKey: try HostKey(path: hostKeyPath, crypto: crypto))
       switch request {
       case .lookup(let user):
-        // An invitation is taken up by the module on a store it reads itself, not through the
-        // agent: until then the user is not enrolled.
-        let record = try store.enrollment(user).flatMap { $0.invitation == nil ? $0 : nil }
+        let record = try store.enrollment(user)
+        if let record, let invitation = record.invitation {
+          return .invited(record.parameters, expires: invitation.expires)
+        }
         return .enrollment(record?.parameters, offer: record.flatMap(offer))
+      case .invitation(let user):
+        let card = try openInvitation(of: user, in: store)?.invitationCard(for: user)
+        return card.map { .invitation($0) } ?? .notEnrolled
+      case .takeUp(let request): return try takeUp(request, in: store)
       case .verify(let request):
         let attempt = Attempt(code: request.code, backupCode: request.backupCode)
         let verifier = Verifier(policy: request.policy, crypto: crypto)
@@ -77,6 +82,42 @@ final class LocalBackend: Backend, @unchecked Sendable {
     } catch {
       return .unavailable(error.description)
     }
+  }
+
+  /// `user`'s record when it is an invitation still open.
+  private func openInvitation(of user: UserName, in store: Store) throws(StoreError) -> UserRecord? {
+    guard let record = try store.enrollment(user), record.invitation?.isOpen(at: SystemClock.now()) ?? false else {
+      return nil
+    }
+    return record
+  }
+
+  /// Takes up the user's invitation as the module does on a store it reads itself
+  /// (`Store.takeUp`), the new backup codes made before the lock.
+  private func takeUp(_ request: VerifyRequest, in store: Store) throws(StoreError) -> AgentReply {
+    guard let record = try openInvitation(of: request.user, in: store) else {
+      events.verdict(.notEnrolled, for: request)
+      return .notEnrolled
+    }
+    let attempt = Attempt(code: request.code, backupCode: nil)
+    let verifier = Verifier(policy: request.policy, crypto: crypto)
+    let now = SystemClock.now()
+    guard let issued = verifier.backupCodes(forTakingUp: record, with: attempt, now: now) else {
+      return .unavailable("getrandom failed")
+    }
+    let reply: AgentReply
+    if let (outcome, _) = try store.takeUp(
+      attempt, for: request.user, verifier: verifier, backupCodes: issued.hashes, now: now,
+      lockTimeoutMilliseconds: lockTimeoutMilliseconds)
+    {
+      let accepted = if case .accepted = outcome { true } else { false }
+      reply = .tookUp(
+        outcome, kind: record.parameters.kind, backupCodes: accepted ? issued.codes.map { SecretBytes($0) } : [])
+    } else {
+      reply = .notEnrolled
+    }
+    events.verdict(reply, for: request)
+    return reply
   }
 
   /// How `record`'s user can have a code sent, if this agent can send one there.

@@ -7,6 +7,7 @@ import Testing
 /// that are not a message are refused with a reason, never misread.
 @Suite struct AgentProtocolTests {
   static let alice = UserName(bytes: Array("alice".utf8)).unsafelyUnwrapped
+  static let qr = QRMatrix(width: 21, modules: Array(repeating: true, count: 441)).unsafelyUnwrapped
 
   static var verify: VerifyRequest {
     VerifyRequest(
@@ -24,6 +25,7 @@ import Testing
       .send(SendRequest(user: alice, service: "sshd", remoteHost: "192.0.2.7")),
       .deliver(alice, contact: .sms("+447700900123"), code: SecretBytes(Array("12345678".utf8))),
       .deliver(alice, contact: .email("alice@example.com"), code: SecretBytes(Array("123456".utf8))),
+      .invitation(alice), .takeUp(verify),
     ]
   }
 
@@ -51,18 +53,32 @@ import Testing
       .notSent(.cooldown(until: 1_750_000_060)), .notSent(.userLimit(until: 1_750_000_600)),
       .notSent(.sourceLimit(until: 1_750_000_600)), .notSent(.lockedOut(until: 1_750_000_900)),
       .notSent(.noChannel), .notSent(.deliveryFailed),
+      .invited(.standard, expires: 1_750_259_200),
+      .invitation(
+        InvitationCard(
+          uri: "otpauth://totp/alice?secret=GEZDGNBV",
+          qr: Self.qr
+        )),
+      .tookUp(.accepted(.code(step: 58_333_333)), kind: .totp, backupCodes: [SecretBytes(Array("12345678".utf8))]),
+      .tookUp(.rejected(.wrongCode, failures: 1, lockedUntil: nil), kind: .totp, backupCodes: []),
     ]
   }
 
   @Test func aLookupIsTheDocumentedBytes() throws {
-    // Version 2, type 1, then the name as a 16-bit big-endian length and its bytes.
-    #expect(AgentRequest.lookup(Self.alice).encoded() == [2, 1, 0, 5] + Array("alice".utf8))
-    // Version 2, type 128 (enrollment), absent, no offer.
-    #expect(AgentReply.enrollment(nil, offer: nil).encoded() == [2, 128, 0, 0])
+    // Version 3, type 1, then the name as a 16-bit big-endian length and its bytes.
+    #expect(AgentRequest.lookup(Self.alice).encoded() == [3, 1, 0, 5] + Array("alice".utf8))
+    // Version 3, type 128 (enrollment), absent, no offer.
+    #expect(AgentReply.enrollment(nil, offer: nil).encoded() == [3, 128, 0, 0])
     // An offer: the channel (2, SMS), then the hint as a field.
     #expect(
-      AgentReply.enrollment(nil, offer: DeliveryOffer(channel: .sms, hint: "x")).encoded() == [2, 128, 0, 1, 2, 0, 1]
+      AgentReply.enrollment(nil, offer: DeliveryOffer(channel: .sms, hint: "x")).encoded() == [3, 128, 0, 1, 2, 0, 1]
         + Array("x".utf8))
+    // Type 140 (invited): the parameters (kind and algorithm as fields, digits and period as
+    // 64-bit numbers), then the expiry.
+    let eight = { (value: UInt8) in [0, 0, 0, 0, 0, 0, 0, value] }
+    #expect(
+      AgentReply.invited(.standard, expires: 255).encoded() == [3, 140, 0, 4] + Array("totp".utf8) + [0, 4]
+        + Array("SHA1".utf8) + eight(6) + eight(30) + eight(255))
   }
 
   @Test func everyRequestReadsBackAsWritten() throws {
@@ -107,14 +123,21 @@ import Testing
 
   @Test func otherVersionsTypesAndTrailingBytesAreRefused() {
     var otherVersion = AgentRequest.list(after: nil).encoded()
-    // Version 1, the release before codes were sent, is refused like any other.
-    otherVersion[0] = 1
+    // Version 2, the release before invitations went through the agent, is refused like any other.
+    otherVersion[0] = 2
     #expect(throws: WireError("unsupported protocol version")) { try AgentRequest.decode(otherVersion) }
-    #expect(throws: WireError("unknown request type")) { try AgentRequest.decode([2, 99]) }
+    #expect(throws: WireError("unknown request type")) { try AgentRequest.decode([3, 99]) }
     #expect(throws: WireError("trailing bytes")) {
       try AgentRequest.decode(AgentRequest.list(after: nil).encoded() + [0])
     }
-    #expect(throws: WireError("unknown reply type")) { try AgentReply.decode([2, 2]) }
+    #expect(throws: WireError("unknown reply type")) { try AgentReply.decode([3, 2]) }
+    // A QR code that is not one is refused, not drawn.
+    var card = AgentReply.invitation(
+      InvitationCard(uri: "otpauth://", qr: Self.qr)
+    ).encoded()
+    // The width, after the version, the type and the URI's field, and the QR code's length.
+    card[2 + 2 + "otpauth://".utf8.count + 2] = 22
+    #expect(throws: WireError("invalid QR code")) { try AgentReply.decode(card) }
     // A contact that is not one (a line break in an address) is refused, not carried.
     var contact = AgentRequest.deliver(
       Self.alice, contact: .email("alice@example.com"), code: SecretBytes(Array("123456".utf8))

@@ -17,21 +17,6 @@ import Testing
       Paths.cli, arguments + ["--store", sandbox.store], environment: SentCodeWorld.frozen(at: time))
   }
 
-  /// What the user was shown: the QR code's lines and the key URI.
-  func shown(_ login: Login) -> (qr: [String], uri: String?) {
-    guard let start = login.lines.firstIndex(where: { $0.hasPrefix("info Set up a one-time code") }),
-      let end = login.lines.firstIndex(where: { $0.hasPrefix("info otpauth://") }), start + 1 < end
-    else { return ([], nil) }
-    let qr = login.lines[(start + 1)..<end].map { $0.hasPrefix("info ") ? String($0.dropFirst(5)) : $0 }
-    return (qr, String(login.lines[end].dropFirst(5)))
-  }
-
-  /// The `secret=` of a key URI.
-  func secret(of uri: String) throws -> String {
-    let query = try #require(URLComponents(string: uri)?.queryItems)
-    return try #require(query.first { $0.name == "secret" }?.value)
-  }
-
   @Test func anInvitedUserEnrollsAtTheFirstLoginAndThenLogsInWithCodes() throws {
     let sandbox = try Sandbox(arguments: ["invitations"])
     let invited = try lockstep(["invite", "alice", "--allow-unknown-user", "--issuer", "Lockstep Test"], sandbox)
@@ -47,12 +32,11 @@ import Testing
 
     // The first login: the QR code and the URI, then the code the app would show.
     let first = try sandbox.login(LoginRequest(user: "alice", answers: [], time: Self.t + 60))
-    let (qr, uri) = shown(first)
+    let (qr, uri) = first.shownInvitation
     let shownURI = try #require(uri, "\(first.lines)")
     #expect(shownURI.hasPrefix("otpauth://totp/Lockstep%20Test:alice?secret="))
-    let decoded = try runCommand(StandIn.python, [StandIn.directory + "/qr-text.py"], input: qr.joined(separator: "\n"))
-    #expect(decoded.output.trimmingCharacters(in: .newlines) == shownURI, "\(decoded.error)")
-    let key = try secret(of: shownURI)
+    #expect(try decodedQR(qr) == shownURI)
+    let key = try secret(ofKeyURI: shownURI)
     sandbox.noteSecret(key)
     #expect(first.prompts.map(\.text) == ["Verification code from your authenticator app: "])
     // No answer: nothing changes, the invitation is still open.
@@ -62,7 +46,7 @@ import Testing
     let code = try oathtool(secret: key, at: Self.t + 90)
     let taken = try sandbox.login(LoginRequest(user: "alice", answers: [code], time: Self.t + 90))
     #expect(taken.result == "PAM_SUCCESS", "\(taken.lines)")
-    let backupCodes = taken.lines.filter { $0.count == 8 && $0.allSatisfy(\.isNumber) }
+    let backupCodes = taken.shownBackupCodes
     #expect(backupCodes.count == 10, "\(taken.lines)")
     let record = try #require(try sandbox.record("alice"))
     #expect(record.invitation == nil)
@@ -74,7 +58,7 @@ import Testing
     // is a replay; a new code and a backup code work.
     let replay = try sandbox.login(LoginRequest(user: "alice", answers: [code], time: Self.t + 95))
     #expect(replay.result == "PAM_AUTH_ERR")
-    #expect(shown(replay).uri == nil)
+    #expect(replay.shownInvitation.uri == nil)
     #expect(replay.prompts.map(\.text) == ["Verification code: "])
     let next = try oathtool(secret: key, at: Self.t + 150)
     #expect(try sandbox.login("alice", answers: [next], at: Self.t + 150).result == "PAM_SUCCESS")
@@ -87,7 +71,7 @@ import Testing
     #expect(try lockstep(["invite", "alice", "--allow-unknown-user", "--expires", "10m"], sandbox).status == 0)
     let late = try sandbox.login(LoginRequest(user: "alice", answers: ["123456"], time: Self.t + 601))
     #expect(late.result == "PAM_AUTH_ERR")
-    #expect(shown(late).uri == nil)
+    #expect(late.shownInvitation.uri == nil)
     #expect(sandbox.logLines().contains { $0.contains("event=invitation outcome=expired until=\(Self.t + 600)") })
     #expect(try lockstep(["list"], sandbox, at: Self.t + 601).output.contains("invitation expired"))
   }
@@ -99,11 +83,11 @@ import Testing
     // Ignored (libpam says PAM_PERM_DENIED when the only module ignores the user), no prompt.
     #expect(login.result == "PAM_PERM_DENIED")
     #expect(login.prompts.isEmpty)
-    #expect(shown(login).uri == nil)
+    #expect(login.shownInvitation.uri == nil)
     try sandbox.configure(arguments: [])
     let refused = try sandbox.login(LoginRequest(user: "alice", answers: ["123456"], time: Self.t + 60))
     #expect(refused.result == "PAM_AUTH_ERR")
-    #expect(shown(refused).uri == nil)
+    #expect(refused.shownInvitation.uri == nil)
     #expect(try sandbox.record("alice")?.invitation != nil)
   }
 
@@ -130,11 +114,11 @@ import Testing
     #expect(text.contains("sealed-invite-qr "))
     #expect(!text.contains("\ninvite-qr ") && !text.contains("\nsecret "))
     let first = try sandbox.login(LoginRequest(user: "alice", answers: [], time: Self.t + 60))
-    let uri = try #require(shown(first).uri, "\(first.lines)")
-    sandbox.noteSecret(try secret(of: uri))
+    let uri = try #require(first.shownInvitation.uri, "\(first.lines)")
+    sandbox.noteSecret(try secret(ofKeyURI: uri))
     #expect(try lockstep(["revoke", "alice", "--host-key", key], sandbox).status == 0)
     let after = try sandbox.login(LoginRequest(user: "alice", answers: ["123456"], time: Self.t + 90))
     #expect(after.result == "PAM_AUTH_ERR")
-    #expect(shown(after).uri == nil)
+    #expect(after.shownInvitation.uri == nil)
   }
 }

@@ -16,17 +16,19 @@ use_fleet() {
   fi
 }
 
-# use_agent HOST: sshd's PAM service (the shipped code-only example) loads the module with
-# agent= pointing at host HOST's agent instead of store=. sshd reads its PAM service at each
-# login, so the running daemon needs no restart; the next case that needs another setup
-# restarts it (SSHD_SETUP no longer matches), which writes its service afresh.
+# use_agent HOST [SETUP [EXTRA_ARGUMENTS]]: sshd's PAM service (the shipped example SETUP,
+# code-only by default) loads the module with agent= pointing at host HOST's agent instead of
+# store=, and EXTRA_ARGUMENTS. sshd reads its PAM service at each login, so the running daemon
+# needs no restart; the next case that needs another setup restarts it (SSHD_SETUP no longer
+# matches), which writes its service afresh.
 use_agent() {
-  use_sshd code-only || return 1
-  sed -E "/^[[:space:]]*#/! s|([[:space:]])pam_lockstep\.so|\1$MODULE agent=$FLEET_DIR/host-$1.sock|" \
-    "$EXAMPLES/sshd-code-only" >"/etc/pam.d/$SSHD_SERVICE.tmp" &&
+  local setup=${2:-code-only} extra=${3:+ $3}
+  use_sshd "$setup" || return 1
+  sed -E "/^[[:space:]]*#/! s|([[:space:]])pam_lockstep\.so|\1$MODULE agent=$FLEET_DIR/host-$1.sock$extra|" \
+    "$EXAMPLES/sshd-$setup" >"/etc/pam.d/$SSHD_SERVICE.tmp" &&
     mv "/etc/pam.d/$SSHD_SERVICE.tmp" "/etc/pam.d/$SSHD_SERVICE" || return 1
   # shellcheck disable=SC2034 # read by use_sshd (lib/sshd.sh)
-  SSHD_SETUP="fleet host-$1"
+  SSHD_SETUP="fleet host-$1 $setup$extra"
 }
 
 fleet_code_once_across_hosts() {

@@ -51,3 +51,36 @@ ssh_expired_invitation_shows_nothing() {
   unenroll
 }
 register root ssh_expired_invitation_shows_nothing "ssh, key then invitation: an expired invitation is refused and shows nothing"
+
+# The same through a fleet (scripts/fleet-sandbox): the invitation made through host-a's agent,
+# taken up by an sshd login through host-b's, then a plain login through host-a's.
+fleet_invitation_taken_up_on_another_host() {
+  use_fleet && unenroll || return 1
+  local config=$FLEET_DIR/host-a.conf
+  # An earlier fleet case may have left the user enrolled in the fleet.
+  "$CLI" revoke "$TEST_USER" --config "$config" >/dev/null 2>&1
+  on_exit "'$CLI' revoke '$TEST_USER' --config '$config' >/dev/null 2>&1"
+  "$CLI" invite "$TEST_USER" --config "$config" >"$SCRATCH/invite.out" 2>&1 ||
+    { fail "lockstep invite --config failed: $(tr '\n' '|' <"$SCRATCH/invite.out")"; return 1; }
+  use_agent b key-then-code invitations || return 1
+  LC_ALL=C.UTF-8 ssh_login --key "$(invitation_code)"
+  expect_logged_in
+  check "after the key, the first code from the app should be asked for" prompted "Verification code from your authenticator app"
+  check "the client should be shown the key URI" contains "$SCRATCH/transcript" "otpauth://totp/[^ ]*$TEST_USER\?secret="
+  check "host-b's agent should log the take-up" eventually 10 contains "$FLEET_DIR/host-b.log" \
+    "event=invitation outcome=accepted left=10"
+  check "the fleet should hold the user as enrolled, the invitation gone" [ \
+    "$("$REPO/scripts/fleet-sandbox" psql "$FLEET_DIR" -Atc \
+      "SELECT (SELECT count(*) FROM lockstep_users WHERE name = '$TEST_USER') || ' ' ||
+        (SELECT count(*) FROM lockstep_invitations WHERE name = '$TEST_USER')")" = "1 0" ]
+  local key last
+  key=$(sed -n 's/.*[?&]secret=\([A-Z2-7]*\).*/\1/p' "$SCRATCH/invitation.uri")
+  last=$("$REPO/scripts/fleet-sandbox" psql "$FLEET_DIR" -Atc "SELECT last_step FROM lockstep_users WHERE name = '$TEST_USER'")
+  use_agent a key-then-code invitations || return 1
+  ssh_login --key "$(oathtool --totp -b -N "@$(((last + 1) * 30))" "$key")"
+  expect_logged_in
+  check "a login through the other host should ask for a plain code" prompts_were "Verification code"
+  check_not "a login through the other host should show no key URI" contains "$SCRATCH/transcript" "otpauth://"
+}
+register root fleet_invitation_taken_up_on_another_host \
+  "fleet, ssh key then invitation: made through host-a's agent, taken up through host-b's, then plain codes on host-a"
