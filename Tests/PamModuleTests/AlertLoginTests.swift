@@ -72,6 +72,27 @@ import Testing
     }
   }
 
+  @Test(arguments: [
+    ("/bin/false", "/bin/false exited with status 1"),
+    ("/bin/sleep 30", "/bin/sleep did not finish in time and was killed"),
+  ])
+  func anAlertCommandThatFailsOrHangsIsLoggedAsFailedAndLoginsGoOn(command: String, failure: String) throws {
+    let world = try SentCodeWorld(lines: ["alert-command = \(command)", "alert-timeout = 1"], arguments: [])
+    try world.sandbox.enroll("alice")
+    let code = try oathtool(secret: Sandbox.secret, at: Self.t)
+    #expect(try world.login("alice", answers: [code]).result == "PAM_SUCCESS")
+    #expect(try world.login("alice", answers: [code]).result == "PAM_AUTH_ERR")  // a replay: one alert
+    try PostgresServer.waitUntil("the alert's failure logged", seconds: 30) { !alertLines(world, "failed").isEmpty }
+    let failed = alertLines(world, "failed")
+    #expect(failed.count == 1, "\(world.agentLog)")
+    #expect(
+      failed.first?.contains("alert replay could not go by command: alert-command: \(failure)") == true, "\(failed)")
+    #expect(alertLines(world, "sent").isEmpty)
+    // The agent goes on deciding logins while and after the command fails.
+    let next = try oathtool(secret: Sandbox.secret, at: Self.t + 30)
+    #expect(try world.login("alice", answers: [next], at: Self.t + 30).result == "PAM_SUCCESS")
+  }
+
   @Test func aFloodOfReplaysEndsInTheRateLimitedNumberOfAlerts() throws {
     let (world, directory) = try world(["alert-limit = 3"], arguments: ["max_failures=100"])
     defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -82,6 +82,15 @@ import Testing
     #expect(!page.body.contains("alice") && !page.body.contains(Self.sprayer))
     let mode = try FileManager.default.attributesOfItem(atPath: directory + "/lockstep.prom")[.posixPermissions]
     #expect(mode as? Int == 0o644)
+    // Without --textfile, the same samples on standard output (the families in any order).
+    let printed = try runCommand(Paths.cli, ["metrics"] + daemon.reportArguments)
+    #expect(printed.status == 0, "\(printed.error)")
+    func samples(_ page: PrometheusScrape) -> Set<String> {
+      Set(page.samples.map { "\($0.name) \($0.labels.sorted { $0.key < $1.key }) \($0.value)" })
+    }
+    let printedPage = try PrometheusScrape.parse(printed.output)
+    #expect(!printedPage.samples.isEmpty)
+    #expect(samples(printedPage) == samples(page))
   }
 
   /// The text report names the same things, a forged name escaped as one cell.
