@@ -69,7 +69,7 @@ func fuzz(_ input: UnsafeRawBufferPointer) {
   // invitation is taken up on a local store, at a prompt of the module's own.
   if expected.agent != nil && arguments.contains(where: { $0.hasPrefix("store=") }) { valid = false }
   if expected.sendAtOnce && expected.agent == nil { valid = false }
-  if expected.invitations && (expected.agent != nil || expected.forwardPass || expected.firstPass != .none) {
+  if expected.invitations && (expected.forwardPass || expected.firstPass != .none) {
     valid = false
   }
 
