@@ -46,14 +46,20 @@ public struct InvitationCard {
   }
 }
 
+extension Invitation {
+  /// The card of this invitation, held by `record`, for `user`.
+  public func card(for user: UserName, of record: UserRecord) -> InvitationCard {
+    let uri = KeyURI.make(
+      secret: record.secret, parameters: record.parameters, issuer: issuer,
+      label: String(decoding: user.bytes, as: UTF8.self), counter: record.counter)
+    return InvitationCard(uri: uri, qr: qr)
+  }
+}
+
 extension UserRecord {
   /// The card of this record's invitation for `user`, or `nil` when the record is none.
   public func invitationCard(for user: UserName) -> InvitationCard? {
-    guard let invitation else { return nil }
-    let uri = KeyURI.make(
-      secret: secret, parameters: parameters, issuer: invitation.issuer,
-      label: String(decoding: user.bytes, as: UTF8.self), counter: counter)
-    return InvitationCard(uri: uri, qr: invitation.qr)
+    invitation?.card(for: user, of: self)
   }
 }
 

@@ -93,7 +93,7 @@ final class Authentication {
         }
       case .success(.enrollment(nil, _)): return unenrolled(user, alias: alias)
       case .success(.invited(let parameters, let expires)):
-        return invited(user, alias: alias, expires: expires, digits: parameters.digits, at: .agent(socket, offer: nil))
+        return invited(user, alias: alias, expires: expires, digits: parameters.digits, at: .agent(socket))
       case .success: return unexpectedReply(user: user)
       }
     } else {
@@ -110,7 +110,7 @@ final class Authentication {
       if let invitation = enrolled.invitation {
         return invited(
           user, alias: alias, expires: invitation.expires, digits: enrolled.parameters.digits,
-          at: .store(store, enrolled))
+          at: .store(store, enrolled, invitation))
       }
       source = .store(store, enrolled)
       digits = enrolled.parameters.digits
@@ -190,11 +190,17 @@ final class Authentication {
     return .authError
   }
 
+  /// Where an invitation is: in the record read from the local store, or kept by the agent.
+  private enum InvitationSource {
+    case store(Store, UserRecord, Invitation)
+    case agent(String)
+  }
+
   /// A user whose record is an invitation (until `expires`): taken up here with `invitations`
   /// (the name given being the account's own, the invitation open), from the local store or
   /// through the agent; otherwise the user is not enrolled.
   private func invited(
-    _ user: UserName, alias: UserName?, expires: Int64, digits: Int, at source: RecordSource
+    _ user: UserName, alias: UserName?, expires: Int64, digits: Int, at source: InvitationSource
   ) -> PAMCode {
     guard SystemClock.now() < expires else {
       log(
@@ -214,10 +220,8 @@ final class Authentication {
     let gone = "the invitation was taken up or withdrawn during the login"
     let card: InvitationCard
     switch source {
-    case .store(_, let record):
-      guard let made = record.invitationCard(for: user) else { return unexpectedReply(user: user) }
-      card = made
-    case .agent(let socket, _):
+    case .store(_, let record, let invitation): card = invitation.card(for: user, of: record)
+    case .agent(let socket):
       switch exchange(.invitation(user), agent: socket, user: user) {
       case .failure(let code): return code
       case .success(.invitation(let shown)): card = shown
@@ -243,7 +247,7 @@ final class Authentication {
     let kind: TokenKind
     let codes: [String]
     switch source {
-    case .store(let store, let record):
+    case .store(let store, let record, _):
       guard let issued = verifier.backupCodes(forTakingUp: record, with: attempt, now: now) else {
         log(LOG_ERR, failedClosed("backup codes could not be made (getrandom)", "random"), user: user.description)
         return .authInfoUnavailable
@@ -261,14 +265,9 @@ final class Authentication {
       }
       kind = record.parameters.kind
       codes = issued.codes.map { String(decoding: $0, as: UTF8.self) }
-    case .agent(let socket, _):
-      guard let nonce = SystemRandom.bytes(count: AgentProtocol.nonceLength) else {
-        log(LOG_ERR, failedClosed("getrandom failed", "random"), user: user.description)
-        return .authInfoUnavailable
-      }
-      let request = VerifyRequest(
-        nonce: nonce, user: user, service: session.service(), remoteHost: session.remoteHost(), code: attempt.code,
-        backupCode: nil, policy: verifier.policy)
+    case .agent(let socket):
+      // No backup code applies to a take-up: only the code goes to the agent.
+      guard let request = agentRequest(Attempt(code: attempt.code), for: user) else { return .authInfoUnavailable }
       switch exchange(.takeUp(request), agent: socket, user: user) {
       case .failure(let code): return code
       case .success(.tookUp(let taken, let tokenKind, let backupCodes)):
@@ -422,13 +421,7 @@ final class Authentication {
   /// `VerifyRequest`). Only the candidates go to the agent; a password typed in front of them
   /// (`forward_pass`) stays here.
   private func check(_ attempt: Attempt, for user: UserName, agent socket: String) -> PAMCode {
-    guard let nonce = SystemRandom.bytes(count: AgentProtocol.nonceLength) else {
-      log(LOG_ERR, failedClosed("getrandom failed", "random"), user: user.description)
-      return .authInfoUnavailable
-    }
-    let request = VerifyRequest(
-      nonce: nonce, user: user, service: session.service(), remoteHost: session.remoteHost(), code: attempt.code,
-      backupCode: attempt.backupCode, policy: verifier.policy)
+    guard let request = agentRequest(attempt, for: user) else { return .authInfoUnavailable }
     switch exchange(.verify(request), agent: socket, user: user) {
     case .failure(let code): return code
     case .success(.verdict(let outcome, let kind)):
@@ -440,6 +433,18 @@ final class Authentication {
       return .authError
     case .success: return unexpectedReply(user: user)
     }
+  }
+
+  /// The request that hands `attempt`'s candidates to the agent under a fresh nonce (see
+  /// `VerifyRequest`), with this module's limits; `nil`, logged, when getrandom fails.
+  private func agentRequest(_ attempt: Attempt, for user: UserName) -> VerifyRequest? {
+    guard let nonce = SystemRandom.bytes(count: AgentProtocol.nonceLength) else {
+      log(LOG_ERR, failedClosed("getrandom failed", "random"), user: user.description)
+      return nil
+    }
+    return VerifyRequest(
+      nonce: nonce, user: user, service: session.service(), remoteHost: session.remoteHost(), code: attempt.code,
+      backupCode: attempt.backupCode, policy: verifier.policy)
   }
 
   /// Verifies `attempt` under the user's lock and stores the new state. A backup code is

@@ -259,12 +259,7 @@ final class FleetBackend: Backend, @unchecked Sendable {
         try await connection.query(
           "SELECT count(*)::integer FROM lockstep_backup_codes WHERE name = \(user)", logger: logger
         ).collect().first?.decode(Int.self) ?? 0
-      let reply = AgentReply.verdict(.accepted(.backupCode(remaining: remaining)), kind: kind)
-      try await connection.query(
-        """
-        INSERT INTO lockstep_requests (nonce, name, host, reply)
-        VALUES (\(ByteBuffer(bytes: request.nonce)), \(user), \(hostName), \(ByteBuffer(bytes: reply.encoded())))
-        """, logger: logger)
+      try await record(.verdict(.accepted(.backupCode(remaining: remaining)), kind: kind), for: request, on: connection)
       try await connection.query("COMMIT", logger: logger)
       return remaining
     } catch {
@@ -309,6 +304,15 @@ final class FleetBackend: Backend, @unchecked Sendable {
     let (failures, lockedUntil) = try row.decode((Int, Int64).self)
     return .verdict(
       .rejected(reason, failures: failures, lockedUntil: lockedUntil == 0 ? nil : lockedUntil), kind: kind)
+  }
+
+  /// Records `reply` as the outcome of `request`, under its nonce (in the caller's transaction).
+  func record(_ reply: AgentReply, for request: VerifyRequest, on connection: PostgresConnection) async throws {
+    try await connection.query(
+      """
+      INSERT INTO lockstep_requests (nonce, name, host, reply)
+      VALUES (\(ByteBuffer(bytes: request.nonce)), \(request.user.text), \(hostName), \(ByteBuffer(bytes: reply.encoded())))
+      """, logger: logger)
   }
 
   /// The reply recorded for `nonce`, when an earlier run of the same request took effect.

@@ -37,17 +37,17 @@ extension FleetBackend {
   /// Takes up the user's invitation with the request's first code: checked as `Store.takeUp`
   /// checks it (the window, failures and lockout count; no backup code applies), the new
   /// backup codes made before the row is locked. The outcome is recorded under the nonce, with
-  /// no backup codes, so that a retried request is answered again without showing them.
+  /// no backup codes, so that a request sent again (by the pool after a lost reply, or by a
+  /// client) gets that outcome without the codes, not a check that would find the user enrolled.
   func takeUp(_ request: VerifyRequest, until deadline: ContinuousClock.Instant) async throws -> AgentReply {
     let user = request.user
     let attempt = Attempt(code: request.code, backupCode: nil)
     let verifier = Verifier(policy: request.policy, crypto: crypto)
-    let reply = try await pool.run(until: deadline) { connection, retry in
-      if retry, let recorded = try await self.recordedReply(request.nonce, on: connection) { return recorded }
-      guard let (seen, _) = try await self.read(user, on: connection),
-        seen.invitation?.isOpen(at: SystemClock.now()) ?? false
-      else { return AgentReply.notEnrolled }
+    let reply = try await pool.run(until: deadline) { connection, _ in
+      if let recorded = try await self.recordedReply(request.nonce, on: connection) { return recorded }
       let now = SystemClock.now()
+      guard let (seen, _) = try await self.read(user, on: connection), seen.invitation?.isOpen(at: now) ?? false
+      else { return AgentReply.notEnrolled }
       let issued = await withCheckedContinuation { continuation in
         DispatchQueue.global().async {
           continuation.resume(returning: verifier.backupCodes(forTakingUp: seen, with: attempt, now: now))
@@ -73,12 +73,7 @@ extension FleetBackend {
         }
         try await self.write(updated, for: user, version: written, on: connection)
         let kind = current.parameters.kind
-        let recorded = AgentReply.tookUp(verdict.outcome, kind: kind, backupCodes: [])
-        try await connection.query(
-          """
-          INSERT INTO lockstep_requests (nonce, name, host, reply)
-          VALUES (\(ByteBuffer(bytes: request.nonce)), \(user.text), \(self.hostName), \(ByteBuffer(bytes: recorded.encoded())))
-          """, logger: self.logger)
+        try await self.record(.tookUp(verdict.outcome, kind: kind, backupCodes: []), for: request, on: connection)
         return (.tookUp(verdict.outcome, kind: kind, backupCodes: codes), commit: true)
       }
     }

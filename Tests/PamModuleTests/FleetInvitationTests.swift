@@ -143,6 +143,41 @@ import Testing
     #expect(try fleet.a.record("alice")?.invitation != nil)
   }
 
+  @Test func aTakeUpSentTwiceGetsItsRecordedOutcomeWithoutTheBackupCodes() throws {
+    let fleet = try Fleet(moduleArguments: ["invitations"])
+    #expect(try Self.invite(fleet).status == 0)
+    let status = try FleetCommandTests.lockstep(fleet, ["status", "alice", "--json"])
+    #expect(status.status == 0 && status.output.contains("\"invitation\""), "\(status.output) \(status.error)")
+    let key = try Self.invitedSecret(fleet)
+    fleet.sandbox.noteSecret(key)
+    let user = try #require(UserName("alice"))
+    func takeUp(_ nonce: UInt8, on agent: AgentProcess) throws -> AgentReply {
+      try agent.exchange(
+        .takeUp(
+          VerifyRequest(
+            nonce: Array(repeating: nonce, count: AgentProtocol.nonceLength), user: user, service: "sshd",
+            remoteHost: "192.0.2.7", code: SecretBytes(Array(try Fleet.currentCode(key).utf8)), backupCode: nil,
+            policy: VerificationPolicy())))
+    }
+    guard case .tookUp(.accepted, .totp, let codes) = try takeUp(1, on: fleet.a) else {
+      Issue.record("the first take-up was not accepted")
+      return
+    }
+    #expect(codes.count == 10)
+    // The same request again, through the other host: its recorded outcome, and no codes.
+    guard case .tookUp(.accepted, .totp, let again) = try takeUp(1, on: fleet.b) else {
+      Issue.record("the request sent again did not get its recorded outcome")
+      return
+    }
+    #expect(again.isEmpty)
+    // Another request with the same code finds the invitation gone.
+    guard case .notEnrolled = try takeUp(2, on: fleet.b) else {
+      Issue.record("a second take-up was not refused")
+      return
+    }
+    #expect(try fleet.a.record("alice")?.backupCodes.hashes.count == 10)
+  }
+
   @Test func anEnrollmentReplacesAnInvitation() throws {
     let fleet = try Fleet(moduleArguments: ["invitations"])
     #expect(try Self.invite(fleet).status == 0)
